@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "ceauth",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ceauth", targets: ["ceauth"]),
+        .library(name: "CEAuthCore", targets: ["CEAuthCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenSSL 3 (libcrypto) for randomness, SHA-256 and constant-time comparison.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        // Turns the top-level Templates/ folder into Swift source at build time, so a
+        // copied binary still knows its built-in elements (no resource bundle to carry).
+        .executableTarget(name: "TemplateEmbedder"),
+        .plugin(
+            name: "EmbedTemplates",
+            capability: .buildTool(),
+            dependencies: ["TemplateEmbedder"],
+            path: "Sources/EmbedTemplatesPlugin"
+        ),
+        .target(
+            name: "CEAuthCore",
+            dependencies: ["COpenSSL"],
+            plugins: ["EmbedTemplates"]
+        ),
+        .executableTarget(
+            name: "ceauth",
+            dependencies: [
+                "CEAuthCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "CEAuthCoreTests",
+            dependencies: ["CEAuthCore"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,90 @@
+import Foundation
+
+/// Opens the authorization URL in the user's browser. Failing to open one is not an error:
+/// the URL is always printed, and the flow goes on.
+public enum BrowserLauncher {
+    public enum Outcome: Sendable, Equatable {
+        case opened(command: String)
+        case failed(tried: [String])
+    }
+
+    /// The commands to try, in order, each as an argument vector. Pure.
+    /// `$BROWSER` is a colon-separated list; `%s` in an entry stands for the URL.
+    public static func candidates(url: String, environment: [String: String], isMacOS: Bool, isWSL: Bool) -> [[String]] {
+        var result: [[String]] = []
+        if let browser = environment["BROWSER"], !browser.isEmpty {
+            for entry in browser.split(separator: ":") {
+                var words = entry.split(separator: " ").map(String.init)
+                guard !words.isEmpty else { continue }
+                if words.contains(where: { $0.contains("%s") }) {
+                    words = words.map { $0.replacingOccurrences(of: "%s", with: url) }
+                } else {
+                    words.append(url)
+                }
+                result.append(words)
+            }
+        }
+        if isMacOS { result.append(["open", url]) }
+        if isWSL {
+            result.append(["wslview", url])
+            // The Windows URL handler, reachable from WSL through interop.
+            result.append(["rundll32.exe", "url.dll,FileProtocolHandler", url])
+        }
+        result.append(["xdg-open", url])
+        result.append(["gio", "open", url])
+        return result
+    }
+
+    /// True inside Windows Subsystem for Linux.
+    public static func detectWSL(environment: [String: String]) -> Bool {
+        if environment["WSL_DISTRO_NAME"] != nil || environment["WSL_INTEROP"] != nil { return true }
+        guard let version = try? String(contentsOfFile: "/proc/version", encoding: .utf8) else { return false }
+        return version.lowercased().contains("microsoft")
+    }
+
+    /// Tries each candidate until one starts and does not fail within a few seconds.
+    public static func open(url: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            waitSeconds: Double = 5) -> Outcome {
+        #if os(macOS)
+        let isMacOS = true
+        #else
+        let isMacOS = false
+        #endif
+        var tried: [String] = []
+        for command in candidates(url: url.absoluteString, environment: environment, isMacOS: isMacOS,
+                                  isWSL: detectWSL(environment: environment)) {
+            let name = command[0]
+            guard let executable = resolve(name, environment: environment) else { continue }
+            tried.append(name)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = Array(command.dropFirst())
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            do {
+                try process.run()
+            } catch {
+                continue
+            }
+            let deadline = Date().addingTimeInterval(waitSeconds)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            // Still running: a browser that stays in the foreground; it opened.
+            if process.isRunning || process.terminationStatus == 0 {
+                return .opened(command: name)
+            }
+        }
+        return .failed(tried: tried)
+    }
+
+    /// The absolute path of `name`, searching PATH when it has no slash.
+    static func resolve(_ name: String, environment: [String: String]) -> String? {
+        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// The Cloud Elements platform secrets.
+public struct CloudElementsCredentials: Sendable {
+    public var userSecret: Secret
+    public var organizationSecret: Secret
+
+    public init(userSecret: Secret, organizationSecret: Secret) {
+        self.userSecret = userSecret
+        self.organizationSecret = organizationSecret
+    }
+
+    /// `User <u>, Organization <o>`: the header value of platform calls.
+    var authorizationHeader: String {
+        "User \(userSecret.value), Organization \(organizationSecret.value)"
+    }
+}
+
+/// An instance that `POST /instances` created.
+public struct CreatedInstance: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var token: Secret
+    public var elementKey: String
+}
+
+/// Cloud Elements refused or could not be reached.
+public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
+    /// An HTTP error status, with what the service said about it.
+    case refused(status: Int, message: String?, providerMessage: String?, requestID: String?)
+    /// No HTTP answer: the service is down, unreachable, or too slow.
+    case network(TransportError, url: String)
+    /// A 2xx answer without the id and token an instance must have.
+    case unexpectedResponse(status: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .refused(let status, let message, let providerMessage, let requestID):
+            var text = "Cloud Elements refused to create the instance (HTTP \(status))"
+            if let message, !message.isEmpty { text += ": \(message)" }
+            if let providerMessage, !providerMessage.isEmpty { text += "\n  provider said: \(providerMessage)" }
+            if let requestID, !requestID.isEmpty { text += "\n  request id: \(requestID)" }
+            text += "\n  " + hint(status: status, message: (message ?? "") + " " + (providerMessage ?? ""))
+            return text
+        case .network(let error, let url):
+            return "could not reach Cloud Elements at \(url): \(error); check the network and --base-url/--env. The instance may not exist; the code is single-use, so run ceauth login again"
+        case .unexpectedResponse(let status, let reason):
+            return "Cloud Elements answered HTTP \(status) but \(reason); check --base-url points at the Cloud Elements API (…/elements/api-v2)"
+        }
+    }
+
+    private func hint(status: Int, message: String) -> String {
+        let lower = message.lowercased()
+        switch status {
+        case 401, 403:
+            return "check CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET, and that they belong to the environment in use (--env/--base-url)"
+        case 400 where lower.contains("code") || lower.contains("grant") || lower.contains("redirect") || lower.contains("token"):
+            return "the authorization code was refused: it expires within minutes and works once, and the redirect URI must be registered for the Google client (CEAUTH_CLIENT_ID/CEAUTH_CLIENT_SECRET); run ceauth login again"
+        case 404:
+            return "check --base-url: it should end in /elements/api-v2"
+        case 409:
+            return "an instance with this name may exist already; choose another --name"
+        case 500...599:
+            return "the service had a problem; wait a little and run ceauth login again (the code is single-use)"
+        default:
+            return "check the element, the secrets and the options given"
+        }
+    }
+}
+
+/// Pure request building and response parsing for `POST /instances`.
+public enum CloudElementsAPI {
+    public static let userAgent = "ceauth/0.1"
+
+    public static func createInstanceRequest(baseURL: URL, credentials: CloudElementsCredentials, body: JSONValue,
+                                             timeoutSeconds: Double) -> HTTPRequest {
+        HTTPRequest(
+            method: "POST",
+            url: baseURL.appendingPathComponent("instances"),
+            headers: [
+                "Authorization": credentials.authorizationHeader,
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": userAgent,
+            ],
+            body: body.encoded(),
+            timeoutSeconds: timeoutSeconds
+        )
+    }
+
+    /// The id, name and token of a created instance. The raw body is never shown: it can echo
+    /// the client secret and OAuth tokens in `configuration`.
+    public static func parseCreatedInstance(_ response: HTTPResponse, expectedElement: String) throws(CloudElementsError) -> CreatedInstance {
+        guard (200...299).contains(response.status) else {
+            throw parseError(response)
+        }
+        guard let json = try? JSONValue.parse(response.body), case .object(let members) = json else {
+            throw .unexpectedResponse(status: response.status, reason: "its body is not a JSON object")
+        }
+        let id: Int64
+        switch members["id"] {
+        case .integer(let value)?: id = value
+        case .string(let text)?:
+            guard let value = Int64(text) else { throw .unexpectedResponse(status: response.status, reason: "its id is not a number") }
+            id = value
+        default:
+            throw .unexpectedResponse(status: response.status, reason: "it has no instance id")
+        }
+        guard let token = members["token"]?.stringValue, !token.isEmpty else {
+            throw .unexpectedResponse(status: response.status, reason: "it has no instance token")
+        }
+        let elementKey = members["element"]?["key"]?.stringValue ?? expectedElement
+        return CreatedInstance(id: id, name: members["name"]?.stringValue ?? "", token: Secret(token), elementKey: elementKey)
+    }
+
+    /// Cloud Elements' error body: `{"requestId", "message", "providerMessage"}`, when it is JSON.
+    public static func parseError(_ response: HTTPResponse) -> CloudElementsError {
+        let json = try? JSONValue.parse(response.body)
+        func field(_ name: String) -> String? {
+            guard let value = json?[name]?.stringValue else { return nil }
+            return String(value.prefix(1000))
+        }
+        return .refused(status: response.status, message: field("message"),
+                        providerMessage: field("providerMessage"), requestID: field("requestId"))
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// One saved instance, as scripts read it from the keyfile.
+public struct KeyfileEntry: Sendable, Equatable {
+    public var name: String
+    public var id: Int64
+    public var token: Secret
+    public var element: String
+    public var baseURL: String
+    /// ISO 8601, UTC.
+    public var created: String
+
+    public init(name: String, id: Int64, token: Secret, element: String, baseURL: String, created: String) {
+        self.name = name
+        self.id = id
+        self.token = token
+        self.element = element
+        self.baseURL = baseURL
+        self.created = created
+    }
+
+    var json: JSONValue {
+        .object([
+            "name": .string(name), "id": .integer(id), "token": .string(token.value),
+            "element": .string(element), "baseUrl": .string(baseURL), "created": .string(created),
+        ])
+    }
+}
+
+/// Problems reading or writing the keyfile.
+public enum KeyfileError: Error, Equatable, CustomStringConvertible {
+    case unparseable(path: String, reason: String)
+    case symlink(path: String)
+    case notRegularFile(path: String)
+    case io(path: String, operation: String, reason: String)
+    case lockTimeout(path: String, seconds: Int)
+    case noLocation
+
+    public var description: String {
+        switch self {
+        case .unparseable(let path, let reason):
+            return "the keyfile \(path) cannot be parsed (\(reason)); it was left untouched. Fix or move it, or pass another --keyfile"
+        case .symlink(let path):
+            return "the keyfile \(path) is a symbolic link; ceauth does not write through links. Replace it with a regular file or pass another --keyfile"
+        case .notRegularFile(let path):
+            return "the keyfile \(path) is not a regular file; pass another --keyfile"
+        case .io(let path, let operation, let reason):
+            return "cannot \(operation) \(path): \(reason)"
+        case .lockTimeout(let path, let seconds):
+            return "another ceauth has held the lock on \(path) for over \(seconds) seconds; try again"
+        case .noLocation:
+            return "neither XDG_CONFIG_HOME nor HOME is set, so there is no default keyfile; pass --keyfile or set CEAUTH_KEYFILE"
+        }
+    }
+}
+
+/// The keyfile's JSON, `{"instances": [...]}`. Pure: merging works on bytes, no files.
+public enum KeyfileDocument {
+    /// Adds `entry` to the document in `existing` (nil: no file yet). Entries and fields that are
+    /// already there are kept as they are; an entry with the same id and base URL is replaced.
+    public static func merge(existing: Data?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> Data {
+        var root: [String: JSONValue] = [:]
+        if let existing, !existing.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            guard let parsed = try? JSONValue.parse(existing) else {
+                throw .unparseable(path: path, reason: "it is not valid JSON")
+            }
+            guard case .object(let members) = parsed else {
+                throw .unparseable(path: path, reason: "it is not a JSON object")
+            }
+            root = members
+        }
+        var instances: [JSONValue] = []
+        switch root["instances"] {
+        case nil: break
+        case .array(let items)?: instances = items
+        default: throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
+        }
+        instances.removeAll { item in
+            item["id"] == .integer(entry.id) && item["baseUrl"]?.stringValue == entry.baseURL
+        }
+        instances.append(entry.json)
+        root["instances"] = .array(instances)
+        return JSONValue.object(root).encoded(pretty: true) + Data("\n".utf8)
+    }
+
+    /// The entries a keyfile holds (for reading it back).
+    public static func entries(_ data: Data) -> [JSONValue] {
+        guard let parsed = try? JSONValue.parse(data), case .array(let items)? = parsed["instances"] else { return [] }
+        return items
+    }
+
+    /// `$XDG_CONFIG_HOME/ceauth/keys.json`, else `~/.config/ceauth/keys.json`.
+    public static func defaultPath(environment: [String: String]) throws(KeyfileError) -> String {
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            return xdg + "/ceauth/keys.json"
+        }
+        guard let home = environment["HOME"], !home.isEmpty else { throw .noLocation }
+        return home + "/.config/ceauth/keys.json"
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// Everything `login` needs, decided before anything starts.
+public struct LoginPlan: Sendable {
+    public var template: ElementTemplate
+    public var credentials: CloudElementsCredentials
+    public var clientID: String
+    public var clientSecret: Secret
+    /// Cloud Elements API base, e.g. `https://api.cloud-elements.com/elements/api-v2`.
+    public var baseURL: URL
+    /// Google's authorization endpoint.
+    public var authorizeURL: URL
+    public var redirect: LoopbackRedirect
+    public var scopes: [String]
+    public var loginHint: String?
+    public var name: String
+    public var tags: [String]
+    public var events: EventsOptions?
+    public var timeoutSeconds: Double
+    public var requestTimeoutSeconds: Double
+    public var keyfilePath: String
+    public var openBrowser: Bool
+
+    public init(template: ElementTemplate, credentials: CloudElementsCredentials, clientID: String, clientSecret: Secret,
+                baseURL: URL, authorizeURL: URL, redirect: LoopbackRedirect = .ephemeral, scopes: [String]? = nil,
+                loginHint: String? = nil, name: String, tags: [String] = [], events: EventsOptions? = nil,
+                timeoutSeconds: Double = 300, requestTimeoutSeconds: Double = 60, keyfilePath: String, openBrowser: Bool = true) {
+        self.template = template
+        self.credentials = credentials
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.baseURL = baseURL
+        self.authorizeURL = authorizeURL
+        self.redirect = redirect
+        self.scopes = scopes ?? template.authorization.scopes
+        self.loginHint = loginHint
+        self.name = name
+        self.tags = tags
+        self.events = events
+        self.timeoutSeconds = timeoutSeconds
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.keyfilePath = keyfilePath
+        self.openBrowser = openBrowser
+    }
+
+    /// A readable default instance name, e.g. `gmail via ceauth 2026-11-23 11:20 UTC`.
+    public static func defaultName(element: String, date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        return "\(element) via ceauth \(formatter.string(from: date)) UTC"
+    }
+}
+
+public struct LoginResult: Sendable {
+    public var instance: CreatedInstance
+    public var keyfilePath: String
+    public var redirectURI: String
+    public var warnings: [String]
+    /// From the genuine redirect's arrival to the end of the flow (POST and keyfile included).
+    public var secondsFromRedirectToDone: Double
+}
+
+/// The instance was created, but the keyfile could not be written. Carries the instance so
+/// the caller can show its id and token: nothing is lost.
+public struct InstanceNotSaved: Error, CustomStringConvertible {
+    public var instance: CreatedInstance
+    public var reason: KeyfileError
+
+    public var description: String {
+        "the instance was created (id \(instance.id)) but the keyfile could not be written: \(reason)"
+    }
+}
+
+/// The steps of `ceauth login`, in order. The CLI and the end-to-end tests both run this.
+public struct LoginFlow {
+    public var plan: LoginPlan
+    public var transport: any HTTPTransport
+    public var library: TemplateLibrary
+    /// Opens a URL in a browser; tests stand in for the person with a real HTTP client.
+    public var openBrowser: (URL) -> BrowserLauncher.Outcome
+    /// Lines for the person at the terminal (stderr).
+    public var say: (String) -> Void
+    /// Extra detail with --verbose; never given secrets.
+    public var log: (String) -> Void
+    public var cancel: CancelSignal?
+    public var listenerLimits = LoopbackListener.Limits()
+
+    public init(plan: LoginPlan, transport: any HTTPTransport, library: TemplateLibrary = .builtIn,
+                openBrowser: @escaping (URL) -> BrowserLauncher.Outcome = { BrowserLauncher.open(url: $0) },
+                say: @escaping (String) -> Void, log: @escaping (String) -> Void = { _ in }, cancel: CancelSignal? = nil) {
+        self.plan = plan
+        self.transport = transport
+        self.library = library
+        self.openBrowser = openBrowser
+        self.say = say
+        self.log = log
+        self.cancel = cancel
+    }
+
+    public func run() throws -> LoginResult {
+        // Fail on template or option problems before the browser opens and a code is spent.
+        _ = try InstanceBodyRenderer.render(plan.template, values: values(code: "", redirectURI: ""))
+        let successPage = try library.page("success.html")
+        let failurePage = try library.page("failure.html")
+        try KeyfileStore(path: plan.keyfilePath).preflight()
+
+        let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits)
+        defer { listener.close() }
+        log("listening on \(listener.addresses.joined(separator: " and ")) port \(listener.port)")
+
+        let (state, verifier) = try StateVerifier.generate()
+        let request = AuthorizationRequest(
+            endpoint: plan.authorizeURL, clientID: plan.clientID, redirectURI: listener.redirectURI,
+            scopes: plan.scopes, state: state, extraParameters: plan.template.authorization.parameters,
+            loginHint: plan.loginHint
+        )
+        let url = request.url
+        say("Sign in to Google to connect \(plan.template.displayName) (\(plan.template.key)). Open this URL if no browser opens:")
+        say(url.absoluteString)
+        if plan.openBrowser {
+            switch openBrowser(url) {
+            case .opened(let command):
+                log("opened the browser with \(command)")
+            case .failed(let tried):
+                let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
+                say("Could not open a browser (\(list)); open the URL above yourself.")
+            }
+        }
+        say("Waiting for the redirect to \(listener.redirectURI) (timeout \(Int(plan.timeoutSeconds))s, Ctrl-C to cancel)...")
+
+        let validator = CallbackValidator(expectedPath: plan.redirect.path, verifier: verifier,
+                                          issuer: plan.template.authorization.issuer)
+        let pending = try listener.waitForRedirect(validator: validator, timeoutSeconds: plan.timeoutSeconds,
+                                                   cancel: cancel, log: log)
+        let redirectArrived = monotonicSeconds()
+        func fail(_ title: String, _ error: Error, hint: String) -> Error {
+            pending.respond(status: 400, html: HTMLPage.render(failurePage, values: [
+                "title": title, "message": "\(error)", "hint": hint,
+            ]))
+            return error
+        }
+
+        let code: String
+        switch pending.result {
+        case .failure(let error):
+            throw fail("Sign-in did not complete", error, hint: "Run ceauth login again from the terminal.")
+        case .code(let value):
+            code = value
+        }
+        log("received the authorization code; creating the instance at \(plan.baseURL.absoluteString)/instances")
+
+        let instance: CreatedInstance
+        do {
+            let body = try InstanceBodyRenderer.render(plan.template, values: values(code: code, redirectURI: listener.redirectURI))
+            let httpRequest = CloudElementsAPI.createInstanceRequest(
+                baseURL: plan.baseURL, credentials: plan.credentials, body: body, timeoutSeconds: plan.requestTimeoutSeconds
+            )
+            let response: HTTPResponse
+            do {
+                response = try transport.send(httpRequest)
+            } catch {
+                throw CloudElementsError.network(error, url: httpRequest.url.absoluteString)
+            }
+            log("Cloud Elements answered HTTP \(response.status)")
+            instance = try CloudElementsAPI.parseCreatedInstance(response, expectedElement: plan.template.key)
+        } catch {
+            throw fail("The instance was not created", error, hint: "See the terminal for details, then run ceauth login again.")
+        }
+
+        let entry = KeyfileEntry(
+            name: instance.name.isEmpty ? plan.name : instance.name, id: instance.id, token: instance.token,
+            element: instance.elementKey, baseURL: plan.baseURL.absoluteString,
+            created: ISO8601DateFormatter().string(from: Date())
+        )
+        let report: KeyfileStore.SaveReport
+        do {
+            report = try KeyfileStore(path: plan.keyfilePath).save(entry)
+        } catch {
+            let notSaved = InstanceNotSaved(instance: instance, reason: error)
+            throw fail("The instance was created but not saved", notSaved,
+                       hint: "The terminal shows the instance id and token; keep them.")
+        }
+        pending.respond(status: 200, html: HTMLPage.render(successPage, values: [
+            "element": plan.template.displayName, "name": entry.name, "id": String(instance.id),
+        ]))
+        return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
+                           warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)
+    }
+
+    private func values(code: String, redirectURI: String) -> InstanceValues {
+        InstanceValues(code: code, clientID: plan.clientID, clientSecret: plan.clientSecret, redirectURI: redirectURI,
+                       name: plan.name, tags: plan.tags, events: plan.events)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// What the user asked for on the command line, before it is checked. The CLI fills this in;
+/// `makePlan` turns it and the environment into a `LoginPlan` or a clear error.
+public struct LoginOptions: Sendable {
+    public var element: String
+    public var baseURL: String?
+    public var environmentName: String?
+    public var keyfile: String?
+    public var redirectURI: String?
+    public var scopes: [String] = []
+    public var loginHint: String?
+    public var name: String?
+    public var tags: [String] = []
+    public var eventsURL: String?
+    public var pollIntervalMinutes: Int?
+    public var calendarID: String?
+    public var timeoutSeconds: Int = 300
+    public var requestTimeoutSeconds: Int = 60
+    public var openBrowser = true
+    public var templatesDirectory: String?
+
+    public init(element: String) {
+        self.element = element
+    }
+
+    /// Names of the environment variables ceauth reads.
+    public enum Variable {
+        public static let userSecret = "CEAUTH_USER_SECRET"
+        public static let orgSecret = "CEAUTH_ORG_SECRET"
+        public static let clientID = "CEAUTH_CLIENT_ID"
+        public static let clientSecret = "CEAUTH_CLIENT_SECRET"
+        public static let baseURL = "CEAUTH_BASE_URL"
+        public static let authorizeURL = "CEAUTH_AUTHORIZE_URL"
+        public static let keyfile = "CEAUTH_KEYFILE"
+        public static let templates = "CEAUTH_TEMPLATES"
+    }
+
+    /// The template library: built in, overlaid by `--templates` or `CEAUTH_TEMPLATES`.
+    public func library(environment: [String: String]) throws(TemplateError) -> TemplateLibrary {
+        let directory = templatesDirectory ?? nonEmpty(environment[Variable.templates])
+        guard let directory else { return .builtIn }
+        return try TemplateLibrary.builtIn.overlaying(directory: URL(fileURLWithPath: directory))
+    }
+
+    /// Checks everything and builds the plan. Flags win over environment variables.
+    public func makePlan(environment: [String: String], library: TemplateLibrary, now: Date = Date()) throws -> LoginPlan {
+        let template = try library.element(element)
+
+        let required = [Variable.userSecret, Variable.orgSecret, Variable.clientID, Variable.clientSecret]
+        let missing = required.filter { nonEmpty(environment[$0]) == nil }
+        guard missing.isEmpty else { throw ConfigurationError.missingEnvironment(missing) }
+
+        let base: URL
+        if let baseURL, environmentName != nil {
+            throw ConfigurationError.conflictingOptions("--base-url '\(baseURL)' and --env both name the Cloud Elements API; give one")
+        } else if let baseURL {
+            base = try ServiceURL.validate(baseURL, what: "--base-url")
+        } else if let environmentName {
+            guard let known = CloudElementsEnvironment(rawValue: environmentName.lowercased()) else {
+                throw ConfigurationError.invalidValue(option: "--env", reason: "'\(environmentName)' is not one of \(CloudElementsEnvironment.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            base = known.baseURL
+        } else if let fromEnvironment = nonEmpty(environment[Variable.baseURL]) {
+            base = try ServiceURL.validate(fromEnvironment, what: Variable.baseURL)
+        } else {
+            base = CloudElementsEnvironment.us.baseURL
+        }
+        let authorize = try ServiceURL.validate(
+            nonEmpty(environment[Variable.authorizeURL]) ?? template.authorization.endpoint,
+            what: nonEmpty(environment[Variable.authorizeURL]) == nil ? "the template's authorization endpoint" : Variable.authorizeURL
+        )
+
+        let redirect = try redirectURI.map { uri throws(ListenerError) in try LoopbackRedirect.parse(uri) } ?? .ephemeral
+
+        guard (1...86_400).contains(timeoutSeconds) else {
+            throw ConfigurationError.invalidValue(option: "--timeout", reason: "give a number of seconds from 1 to 86400")
+        }
+        guard (1...3_600).contains(requestTimeoutSeconds) else {
+            throw ConfigurationError.invalidValue(option: "--request-timeout", reason: "give a number of seconds from 1 to 3600")
+        }
+
+        let scopeList = scopes.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+        if !scopes.isEmpty && scopeList.isEmpty {
+            throw ConfigurationError.invalidValue(option: "--scope", reason: "no scope given")
+        }
+
+        var events: EventsOptions?
+        if let eventsURL {
+            let url = try ServiceURL.validate(eventsURL, what: "--events-url")
+            let interval = pollIntervalMinutes ?? 15
+            guard (1...10_080).contains(interval) else {
+                throw ConfigurationError.invalidValue(option: "--poll-interval", reason: "give a number of minutes from 1 to 10080")
+            }
+            var parameters: [String: String] = [:]
+            if let calendarID { parameters["calendarId"] = calendarID }
+            events = EventsOptions(callbackURL: url.absoluteString, pollIntervalMinutes: interval, parameters: parameters)
+        } else if pollIntervalMinutes != nil || calendarID != nil {
+            let option = pollIntervalMinutes != nil ? "--poll-interval" : "--calendar-id"
+            throw ConfigurationError.conflictingOptions("\(option) configures polling events and needs --events-url URL (where Cloud Elements sends the events)")
+        }
+
+        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ConfigurationError.invalidValue(option: "--name", reason: "the name is empty")
+        }
+        for tag in tags where tag.isEmpty {
+            throw ConfigurationError.invalidValue(option: "--tag", reason: "a tag is empty")
+        }
+
+        // Catches e.g. --calendar-id for an element without that poller parameter, early.
+        _ = try InstanceBodyRenderer.render(template, values: InstanceValues(
+            code: "", clientID: "", clientSecret: Secret(""), redirectURI: "", name: "", tags: tags, events: events))
+
+        let keyfilePath = try keyfile ?? nonEmpty(environment[Variable.keyfile]) ?? KeyfileDocument.defaultPath(environment: environment)
+
+        return LoginPlan(
+            template: template,
+            credentials: CloudElementsCredentials(userSecret: Secret(environment[Variable.userSecret]!),
+                                                  organizationSecret: Secret(environment[Variable.orgSecret]!)),
+            clientID: environment[Variable.clientID]!,
+            clientSecret: Secret(environment[Variable.clientSecret]!),
+            baseURL: base, authorizeURL: authorize, redirect: redirect,
+            scopes: scopeList.isEmpty ? nil : scopeList, loginHint: loginHint,
+            name: name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
+            timeoutSeconds: Double(timeoutSeconds), requestTimeoutSeconds: Double(requestTimeoutSeconds),
+            keyfilePath: keyfilePath, openBrowser: openBrowser
+        )
+    }
+}
+
+private func nonEmpty(_ value: String?) -> String? {
+    guard let value, !value.isEmpty else { return nil }
+    return value
+}

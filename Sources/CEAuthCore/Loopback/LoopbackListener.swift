@@ -1,0 +1,252 @@
+import Glibc
+
+/// A way to stop a wait from another thread or a signal handler: a pipe the listener polls.
+public final class CancelSignal: @unchecked Sendable {
+    private var fds: [Int32] = [-1, -1]
+
+    public init() {
+        var pair: [Int32] = [-1, -1]
+        if pipe(&pair) == 0 {
+            for fd in pair {
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            }
+            fds = pair
+        }
+    }
+
+    deinit {
+        for fd in fds where fd >= 0 { _ = Glibc.close(fd) }
+    }
+
+    var readFD: Int32 { fds[0] }
+
+    /// Wakes the waiting listener; safe to call from any thread, more than once.
+    public func trigger() {
+        var byte: UInt8 = 1
+        _ = write(fds[1], &byte, 1)
+    }
+}
+
+/// The genuine redirect's connection, held open until the outcome is known so the browser
+/// gets the result page (instance created, or what went wrong) as its answer.
+public final class PendingRedirect {
+    public let result: CallbackResult
+    private let socket: Socket
+
+    init(result: CallbackResult, socket: Socket) {
+        self.result = result
+        self.socket = socket
+    }
+
+    /// Sends the final page and closes the connection. Errors are ignored: the browser may have
+    /// gone away, and the terminal already has the outcome.
+    public func respond(status: Int, html: String) {
+        try? socket.sendAll(HTTPResponseBytes.make(status: status, contentType: "text/html; charset=utf-8", body: html))
+        socket.shutdownWrite()
+        socket.close()
+    }
+
+    deinit {
+        socket.close()
+    }
+}
+
+/// Monotonic seconds, for deadlines that wall-clock changes cannot move.
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// The temporary HTTP server on loopback that catches the OAuth redirect. Single-threaded,
+/// poll()-driven: many connections are served at once, so a stalled or junk client cannot
+/// hold up the genuine redirect for longer than the per-connection deadline.
+public final class LoopbackListener {
+    public struct Limits: Sendable {
+        /// Bytes of request line plus headers (431 past it).
+        public var maxHeadBytes = HTTPRequestHeadParser.defaultLimit
+        /// A client that has not sent a whole head by then is dropped (slowloris).
+        public var connectionDeadlineSeconds = 5.0
+        /// Connections served at once; more are closed on arrival.
+        public var maxConnections = 64
+        public init() {}
+    }
+
+    /// The URI to send Google and Cloud Elements, with the actual port.
+    public let redirectURI: String
+    public let port: UInt16
+    public let addresses: [String]
+    private var listeners: [Socket]
+    private let limits: Limits
+
+    /// Binds the redirect's addresses at once, so a port in use fails before the browser opens.
+    public init(redirect: LoopbackRedirect, limits: Limits = Limits()) throws(ListenerError) {
+        self.limits = limits
+        var sockets: [Socket] = []
+        var port = redirect.port
+        var bound: [String] = []
+        for (index, address) in redirect.bindAddresses.enumerated() {
+            do {
+                let socket = try Socket.listen(host: address, port: port)
+                if port == 0 { port = try socket.localPort() }
+                sockets.append(socket)
+                bound.append(address)
+            } catch {
+                // For localhost the second family is optional: the first one already serves it.
+                if index > 0 { continue }
+                if error.code == EADDRINUSE { throw .portInUse(host: address, port: port) }
+                throw .cannotListen(host: address, port: port, error)
+            }
+        }
+        self.listeners = sockets
+        self.port = port
+        self.addresses = bound
+        self.redirectURI = redirect.uri(port: port)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Stops listening and releases the port. Safe to call more than once.
+    public func close() {
+        for socket in listeners { socket.close() }
+        listeners = []
+    }
+
+    private struct Connection {
+        var socket: Socket
+        var buffer: [UInt8] = []
+        var deadline: Double
+    }
+
+    /// Serves requests until one passes `validator`, the timeout passes, or `cancel` fires.
+    /// Every other request gets its own answer (404, 405, 400, 431) and the wait goes on.
+    /// On return the listening sockets are closed: only the first genuine redirect counts.
+    public func waitForRedirect(validator: CallbackValidator, timeoutSeconds: Double,
+                                cancel: CancelSignal? = nil,
+                                log: (String) -> Void = { _ in }) throws -> PendingRedirect {
+        defer { close() }
+        let deadline = monotonicSeconds() + timeoutSeconds
+        var connections: [Connection] = []
+        while true {
+            let now = monotonicSeconds()
+            if now >= deadline { throw AuthorizationError.timedOut(seconds: Int(timeoutSeconds.rounded())) }
+            connections.removeAll { connection in
+                if connection.deadline <= now {
+                    log("dropped a connection that sent no complete request within \(Int(limits.connectionDeadlineSeconds))s")
+                    return true
+                }
+                return false
+            }
+            let nextDeadline = connections.map(\.deadline).min().map { Swift.min($0, deadline) } ?? deadline
+            let waitMs = Int32(Swift.max(1, Swift.min(Double(Int32.max), ((nextDeadline - now) * 1000).rounded(.up))))
+
+            var pollFDs = listeners.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            if let cancel { pollFDs.append(pollfd(fd: cancel.readFD, events: Int16(POLLIN), revents: 0)) }
+            let firstConnection = pollFDs.count
+            pollFDs += connections.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
+
+            let ready = poll(&pollFDs, nfds_t(pollFDs.count), waitMs)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw ListenerError.failed(SocketError("poll"))
+            }
+            if ready == 0 { continue }
+            if cancel != nil, pollFDs[listeners.count].revents != 0 { throw AuthorizationError.interrupted }
+
+            // Connections first (they were accepted earlier), then new ones.
+            var finished: Set<Int> = []
+            for (index, connection) in connections.enumerated() {
+                let revents = pollFDs[firstConnection + index].revents
+                guard revents != 0 else { continue }
+                switch serve(&connections[index], validator: validator, log: log) {
+                case .keepReading:
+                    continue
+                case .done:
+                    finished.insert(index)
+                case .genuine(let result):
+                    let pending = PendingRedirect(result: result, socket: connection.socket)
+                    return pending
+                }
+            }
+            connections = connections.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
+
+            for (index, listener) in listeners.enumerated() where pollFDs[index].revents != 0 {
+                while let client = try acceptOne(listener) {
+                    if connections.count >= limits.maxConnections {
+                        log("too many connections at once; closed a new one")
+                        client.close()
+                        continue
+                    }
+                    try? client.setSendTimeout(seconds: 2)
+                    connections.append(Connection(socket: client, deadline: monotonicSeconds() + limits.connectionDeadlineSeconds))
+                }
+            }
+        }
+    }
+
+    private func acceptOne(_ listener: Socket) throws -> Socket? {
+        do {
+            return try listener.accept()
+        } catch {
+            // Out of descriptors and the like: skip this round instead of ending the wait.
+            if error.code == EMFILE || error.code == ENFILE || error.code == ENOBUFS || error.code == ENOMEM { return nil }
+            throw ListenerError.failed(error)
+        }
+    }
+
+    private enum ServeOutcome {
+        case keepReading
+        case done
+        case genuine(CallbackResult)
+    }
+
+    private func serve(_ connection: inout Connection, validator: CallbackValidator, log: (String) -> Void) -> ServeOutcome {
+        let received: Socket.ReceiveResult
+        do {
+            received = try connection.socket.receive(maxBytes: 4096)
+        } catch {
+            return .done
+        }
+        switch received {
+        case .wouldBlock:
+            return .keepReading
+        case .closed:
+            return .done
+        case .data(let bytes):
+            connection.buffer += bytes
+        }
+        let head: HTTPRequestHead
+        do {
+            guard let parsed = try HTTPRequestHeadParser.parse(connection.buffer, limit: limits.maxHeadBytes) else {
+                return .keepReading
+            }
+            head = parsed
+        } catch .tooLarge {
+            reply(connection.socket, HTTPResponseBytes.plainText(status: 431, "the request head is too large"))
+            log("answered 431 to an oversized request")
+            return .done
+        } catch {
+            reply(connection.socket, HTTPResponseBytes.plainText(status: 400, "that is not an HTTP request"))
+            log("answered 400 to a malformed request")
+            return .done
+        }
+        switch validator.decide(head) {
+        case .reject(let status, let reason):
+            let extra: [(String, String)] = status == 405 ? [("Allow", "GET")] : []
+            reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason, extraHeaders: extra))
+            log("answered \(status) to \(head.method) \(head.path): \(reason)")
+            return .done
+        case .finish(let result):
+            return .genuine(result)
+        }
+    }
+
+    private func reply(_ socket: Socket, _ bytes: [UInt8]) {
+        try? socket.sendAll(bytes)
+        socket.shutdownWrite()
+        socket.close()
+    }
+}

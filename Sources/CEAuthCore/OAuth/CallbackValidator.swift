@@ -1,0 +1,68 @@
+/// What the redirect delivered once its state checked out.
+public enum CallbackResult: Sendable, Equatable {
+    case code(String)
+    case failure(AuthorizationError)
+}
+
+/// What the listener does with one request.
+public enum CallbackDecision: Sendable, Equatable {
+    /// Answer with this status and short reason, and keep waiting.
+    case reject(status: Int, reason: String)
+    /// The genuine redirect: stop waiting and hand this on.
+    case finish(CallbackResult)
+}
+
+/// Decides, for each request the loopback listener receives, whether it is the genuine redirect.
+/// Pure: tested with request heads, no sockets.
+public struct CallbackValidator: Sendable {
+    public var expectedPath: String
+    public var verifier: StateVerifier
+    /// The issuer a genuine response names in `iss` when it carries one (RFC 9207).
+    public var issuer: String?
+
+    public init(expectedPath: String, verifier: StateVerifier, issuer: String?) {
+        self.expectedPath = expectedPath
+        self.verifier = verifier
+        self.issuer = issuer
+    }
+
+    public func decide(_ head: HTTPRequestHead) -> CallbackDecision {
+        guard head.method == "GET" else {
+            return .reject(status: 405, reason: "only GET is accepted here")
+        }
+        guard head.path == expectedPath else {
+            return .reject(status: 404, reason: "nothing here; ceauth waits for the OAuth redirect only")
+        }
+        guard let query = head.query, let pairs = FormEncoding.parseQuery(query) else {
+            return .reject(status: 400, reason: "the redirect has no readable query string")
+        }
+        var values: [String: String] = [:]
+        for (name, value) in pairs {
+            // A repeated parameter makes the redirect ambiguous (parameter pollution).
+            guard values[name] == nil else {
+                return .reject(status: 400, reason: "the parameter \(name) appears more than once")
+            }
+            values[name] = value
+        }
+        guard let state = values["state"], !state.isEmpty else {
+            return .reject(status: 400, reason: "the redirect carries no state")
+        }
+        guard verifier.matches(state) else {
+            return .reject(status: 400, reason: "the state does not match this sign-in")
+        }
+        if let issuer, let iss = values["iss"], iss != issuer {
+            return .finish(.failure(.issuerMismatch(expected: issuer, received: iss)))
+        }
+        if let error = values["error"] {
+            return .finish(.failure(.denied(OAuthErrorResponse(
+                code: error.isEmpty ? "unknown" : error,
+                description: values["error_description"],
+                uri: values["error_uri"]
+            ))))
+        }
+        guard let code = values["code"], !code.isEmpty else {
+            return .reject(status: 400, reason: "the redirect carries neither a code nor an error")
+        }
+        return .finish(.code(code))
+    }
+}

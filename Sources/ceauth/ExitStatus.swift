@@ -1,0 +1,31 @@
+import CEAuthCore
+
+/// The exit codes scripts can rely on (documented in README.md).
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let unexpected: Int32 = 1
+    /// Bad options, environment, template or redirect URI (same as ArgumentParser's usage errors).
+    static let usage: Int32 = 64
+    /// Consent denied, timed out, or the redirect was refused.
+    static let authorization: Int32 = 3
+    /// Cloud Elements answered with an error.
+    static let cloudElements: Int32 = 4
+    /// Cloud Elements could not be reached or did not answer in time.
+    static let network: Int32 = 5
+    /// The keyfile could not be read or written.
+    static let keyfile: Int32 = 6
+    /// Interrupted with Ctrl-C (128 + SIGINT).
+    static let interrupted: Int32 = 130
+
+    static func code(for error: Error) -> Int32 {
+        switch error {
+        case AuthorizationError.interrupted: return interrupted
+        case is AuthorizationError: return authorization
+        case is ConfigurationError, is TemplateError, is ListenerError: return usage
+        case CloudElementsError.network: return network
+        case is CloudElementsError: return cloudElements
+        case is KeyfileError, is InstanceNotSaved: return keyfile
+        default: return unexpected
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import ArgumentParser
+import CEAuthCore
+import Dispatch
+import Foundation
+
+struct Login: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign in to Google in the browser and create a Cloud Elements instance for ELEMENT.",
+        discussion: """
+        Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment.
+        Exit codes: 0 created and saved; 64 usage or configuration error; 3 consent denied, timed out or \
+        redirect refused; 4 Cloud Elements refused; 5 network failure; 6 keyfile failure; 130 interrupted.
+        """
+    )
+
+    @Argument(help: "The element: gmail or googlecalendar (see 'ceauth elements').")
+    var element: String
+
+    @Option(name: .customLong("base-url"), help: ArgumentHelp("Cloud Elements API base URL (also CEAUTH_BASE_URL).", valueName: "url"))
+    var baseURL: String?
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("Cloud Elements environment: us, eu or staging.", valueName: "name"))
+    var environmentName: String?
+
+    @Option(help: ArgumentHelp("Where to save the instance (also CEAUTH_KEYFILE; default ~/.config/ceauth/keys.json).", valueName: "path"))
+    var keyfile: String?
+
+    @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Loopback redirect URI, e.g. http://localhost:8080/oauth/callback (default http://127.0.0.1:<free port>/).", valueName: "uri"))
+    var redirectURI: String?
+
+    @Option(name: .customLong("scope"), help: ArgumentHelp("OAuth scope instead of the element's (repeatable, or space-separated).", valueName: "scope"))
+    var scopes: [String] = []
+
+    @Option(name: .customLong("login-hint"), help: ArgumentHelp("Google account to preselect.", valueName: "email"))
+    var loginHint: String?
+
+    @Option(help: ArgumentHelp("Instance name (default: '<element> via ceauth <date>').", valueName: "name"))
+    var name: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Instance tag (repeatable).", valueName: "tag"))
+    var tags: [String] = []
+
+    @Option(name: .customLong("events-url"), help: ArgumentHelp("Enable polling events and send them to this URL.", valueName: "url"))
+    var eventsURL: String?
+
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Polling interval in minutes (default 15; needs --events-url).", valueName: "minutes"))
+    var pollInterval: Int?
+
+    @Option(name: .customLong("calendar-id"), help: ArgumentHelp("googlecalendar: poll this calendar instead of primary (needs --events-url).", valueName: "id"))
+    var calendarID: String?
+
+    @Option(help: ArgumentHelp("Seconds to wait for the browser's redirect.", valueName: "seconds"))
+    var timeout: Int = 300
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
+    var requestTimeout: Int = 60
+
+    @Option(help: ArgumentHelp("A folder of extra or replacement templates (also CEAUTH_TEMPLATES).", valueName: "dir"))
+    var templates: String?
+
+    @Flag(name: .customLong("no-browser"), help: "Do not open a browser; only print the URL.")
+    var noBrowser = false
+
+    @Flag(help: "Print {name, id, token, element, baseUrl, keyfile} as JSON on stdout.")
+    var json = false
+
+    @Flag(help: "Say more about each step on stderr (never secrets).")
+    var verbose = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        var options = LoginOptions(element: element)
+        options.baseURL = baseURL
+        options.environmentName = environmentName
+        options.keyfile = keyfile
+        options.redirectURI = redirectURI
+        options.scopes = scopes
+        options.loginHint = loginHint
+        options.name = name
+        options.tags = tags
+        options.eventsURL = eventsURL
+        options.pollIntervalMinutes = pollInterval
+        options.calendarID = calendarID
+        options.timeoutSeconds = timeout
+        options.requestTimeoutSeconds = requestTimeout
+        options.openBrowser = !noBrowser
+        options.templatesDirectory = templates
+
+        let cancel = CancelSignal()
+        let signals = Self.forwardInterrupts(to: cancel)
+        defer { signals.forEach { $0.cancel() } }
+
+        do {
+            let library = try options.library(environment: environment)
+            let plan = try options.makePlan(environment: environment, library: library)
+            let verbose = self.verbose
+            let flow = LoginFlow(
+                plan: plan, transport: URLSessionTransport(), library: library,
+                say: Terminal.say,
+                log: { line in if verbose { Terminal.say("ceauth: " + line) } },
+                cancel: cancel
+            )
+            let result = try flow.run()
+            report(result, plan: plan)
+        } catch let error as InstanceNotSaved {
+            // Nothing may be lost: the token exists only here now.
+            Terminal.say("ceauth: error: \(error)")
+            Terminal.say("Keep these; they are not saved anywhere else:")
+            Terminal.say("  id:    \(error.instance.id)")
+            Terminal.say("  token: \(error.instance.token.value)")
+            throw ExitCode(ExitStatus.keyfile)
+        } catch {
+            Terminal.say("ceauth: error: \(error)")
+            throw ExitCode(ExitStatus.code(for: error))
+        }
+    }
+
+    private func report(_ result: LoginResult, plan: LoginPlan) {
+        for warning in result.warnings { Terminal.say("ceauth: warning: \(warning)") }
+        let instance = result.instance
+        let name = instance.name.isEmpty ? plan.name : instance.name
+        Terminal.say("Created \(instance.elementKey) instance '\(name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
+        if json {
+            let output = JSONValue.object([
+                "name": .string(name), "id": .integer(instance.id), "token": .string(instance.token.value),
+                "element": .string(instance.elementKey), "baseUrl": .string(plan.baseURL.absoluteString),
+                "keyfile": .string(result.keyfilePath),
+            ])
+            FileHandle.standardOutput.write(output.encoded() + Data("\n".utf8))
+        }
+    }
+
+    /// Ctrl-C (and SIGTERM) end the wait cleanly through the listener's cancel pipe, so the
+    /// port is released and a clear message printed; a second Ctrl-C is not needed.
+    private static func forwardInterrupts(to cancel: CancelSignal) -> [DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { cancel.trigger() }
+            source.resume()
+            return source
+        }
+    }
+}
