@@ -27,10 +27,16 @@ public struct KeyfileStore: Sendable {
             guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile(path: path) }
             _ = try KeyfileDocument.merge(existing: try read(path), entry: Self.probeEntry, path: path)
         }
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        if access(directory, F_OK) == 0 && access(directory, W_OK | X_OK) != 0 {
-            throw ioError("write into the folder", directory)
+        // The folder, or the nearest ancestor that exists, must be a folder ceauth can write in.
+        var folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        while access(folder, F_OK) != 0 && folder != "/" && folder != "." {
+            folder = (folder as NSString).deletingLastPathComponent
         }
+        var folderInfo = stat()
+        guard stat(folder, &folderInfo) == 0, (folderInfo.st_mode & S_IFMT) == S_IFDIR else {
+            throw .io(path: folder, operation: "create the keyfile under", reason: "it is not a folder")
+        }
+        guard access(folder, W_OK | X_OK) == 0 else { throw ioError("write into the folder", folder) }
     }
 
     private static let probeEntry = KeyfileEntry(name: "", id: 0, token: Secret(""), element: "", baseURL: "", created: "")

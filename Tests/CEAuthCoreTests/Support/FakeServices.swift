@@ -1,0 +1,204 @@
+import Foundation
+@testable import CEAuthCore
+
+/// Thread-safe mutable state for the fakes.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func with<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+    var current: Value { with { $0 } }
+}
+
+/// Test credentials, distinctive enough that a leak is found by a plain search of the output.
+enum TestSecrets {
+    static let user = "USERSECRET-5f1c9e7a"
+    static let org = "ORGSECRET-b2d48c31"
+    static let clientID = "1234-fakeclient.apps.googleusercontent.com"
+    static let clientSecret = "CLIENTSECRET-9a7e3d10"
+    static let all = [user, org, clientSecret]
+
+    static var environment: [String: String] {
+        [
+            "CEAUTH_USER_SECRET": user, "CEAUTH_ORG_SECRET": org,
+            "CEAUTH_CLIENT_ID": clientID, "CEAUTH_CLIENT_SECRET": clientSecret,
+        ]
+    }
+}
+
+/// Google's authorization and token endpoints, as the reference describes them: the
+/// authorization endpoint redirects to the loopback URI with code, state, scope, iss; the token
+/// endpoint redeems a code once, for the same client and redirect_uri, and refuses a code issued
+/// with a code_challenge when no code_verifier comes ("Missing code verifier.").
+final class FakeGoogle: @unchecked Sendable {
+    struct IssuedCode {
+        var clientID: String
+        var redirectURI: String
+        var challenge: String?
+        var used = false
+    }
+
+    enum Behaviour { case consent, deny }
+
+    let behaviour: Locked<Behaviour>
+    let codes = Locked<[String: IssuedCode]>([:])
+    let authorizationRequests = Locked<[[String: String]]>([])
+    let tokenRequests = Locked<Int>(0)
+    private(set) var server: FakeHTTPServer!
+
+    var authorizeURL: String { server.baseURL + "/o/oauth2/v2/auth" }
+    var tokenURL: String { server.baseURL + "/token" }
+
+    init(_ behaviour: Behaviour = .consent) throws {
+        self.behaviour = Locked(behaviour)
+        server = try FakeHTTPServer { [unowned self] request in self.handle(request) }
+    }
+
+    func stop() { server.stop() }
+
+    private func handle(_ request: FakeRequest) -> FakeResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/o/oauth2/v2/auth"): return authorize(request.query)
+        case ("POST", "/token"): return token(request.form)
+        default: return FakeResponse(status: 404)
+        }
+    }
+
+    private func authorize(_ query: [String: String]) -> FakeResponse {
+        authorizationRequests.with { $0.append(query) }
+        guard query["client_id"] == TestSecrets.clientID else {
+            return FakeResponse(status: 401, body: Data("Error 401: invalid_client".utf8))
+        }
+        guard query["response_type"] == "code", let redirect = query["redirect_uri"], let state = query["state"],
+              redirect.hasPrefix("http://127.0.0.1:") || redirect.hasPrefix("http://[::1]:") || redirect.hasPrefix("http://localhost:") else {
+            return FakeResponse(status: 400, body: Data("Error 400: invalid_request".utf8))
+        }
+        var items: [(String, String)]
+        switch behaviour.current {
+        case .deny:
+            items = [("error", "access_denied"), ("state", state)]
+        case .consent:
+            let code = "4/0Afake" + (try! Crypto.randomBytes(count: 12)).base64URLEncoded
+            codes.with { $0[code] = IssuedCode(clientID: TestSecrets.clientID, redirectURI: redirect, challenge: query["code_challenge"]) }
+            items = [("state", state), ("code", code), ("scope", query["scope"] ?? ""),
+                     ("iss", "https://accounts.google.com"), ("authuser", "0"), ("prompt", "consent")]
+        }
+        return FakeResponse(status: 302, headers: [("Location", redirect + "?" + FormEncoding.query(items))])
+    }
+
+    private func token(_ form: [String: String]) -> FakeResponse {
+        tokenRequests.with { $0 += 1 }
+        func invalidGrant(_ text: String) -> FakeResponse {
+            .json(400, .object(["error": .string("invalid_grant"), "error_description": .string(text)]))
+        }
+        guard form["client_id"] == TestSecrets.clientID, form["client_secret"] == TestSecrets.clientSecret else {
+            return .json(401, .object(["error": .string("invalid_client"), "error_description": .string("Unauthorized")]))
+        }
+        guard form["grant_type"] == "authorization_code", let code = form["code"] else {
+            return .json(400, .object(["error": .string("invalid_request")]))
+        }
+        return codes.with { codes -> FakeResponse in
+            guard var issued = codes[code], !issued.used else { return invalidGrant("Malformed auth code.") }
+            guard form["redirect_uri"] == issued.redirectURI else { return invalidGrant("Bad Request") }  // Google: redirect_uri_mismatch
+            if let challenge = issued.challenge {
+                guard let verifier = form["code_verifier"] else { return invalidGrant("Missing code verifier.") }
+                guard (try? PKCE.s256Challenge(verifier: verifier)) == challenge else { return invalidGrant("Invalid code verifier.") }
+            }
+            issued.used = true
+            codes[code] = issued
+            return .json(200, .object([
+                "access_token": .string("ya29.fake-access"), "refresh_token": .string("1//fake-refresh"),
+                "expires_in": .integer(3599), "token_type": .string("Bearer"),
+            ]))
+        }
+    }
+}
+
+/// Cloud Elements' `POST /instances`: checks the Authorization header and the body, redeems
+/// the code at the (fake) Google token endpoint with `oauth.callback.url` as redirect_uri, and
+/// answers with an instance whose `configuration` echoes secrets, like the real service.
+final class FakeCloudElements: @unchecked Sendable {
+    enum Behaviour {
+        case normal
+        case fail(status: Int, body: Data)
+        case hang
+    }
+
+    let behaviour: Locked<Behaviour>
+    let bodies = Locked<[JSONValue]>([])
+    let nextID = Locked<Int64>(480_000)
+    let google: FakeGoogle
+    private(set) var server: FakeHTTPServer!
+
+    var baseURL: String { server.baseURL + "/elements/api-v2" }
+    var postCount: Int { bodies.current.count }
+
+    init(google: FakeGoogle, _ behaviour: Behaviour = .normal) throws {
+        self.google = google
+        self.behaviour = Locked(behaviour)
+        server = try FakeHTTPServer { [unowned self] request in self.handle(request) }
+    }
+
+    func stop() { server.stop() }
+
+    static func error(_ status: Int, _ message: String, provider: String? = nil) -> FakeResponse {
+        var body: [String: JSONValue] = ["requestId": .string("5d6e7f80a1b2c3d4e5f60718"), "message": .string(message)]
+        if let provider { body["providerMessage"] = .string(provider) }
+        return .json(status, .object(body))
+    }
+
+    private func handle(_ request: FakeRequest) -> FakeResponse? {
+        guard request.method == "POST", request.path == "/elements/api-v2/instances" else {
+            return Self.error(404, "No resource found at \(request.path)")
+        }
+        let parsed = try? JSONValue.parse(request.body)
+        bodies.with { $0.append(parsed ?? .null) }
+        switch behaviour.current {
+        case .fail(let status, let body): return FakeResponse(status: status, body: body)
+        case .hang: return nil
+        case .normal: break
+        }
+        guard request.headers["authorization"] == "User \(TestSecrets.user), Organization \(TestSecrets.org)" else {
+            return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+        }
+        guard request.headers["content-type"]?.hasPrefix("application/json") == true else {
+            return Self.error(415, "Unsupported media type")
+        }
+        guard let body = parsed, let key = body["element"]?["key"]?.stringValue, ["gmail", "googlecalendar"].contains(key),
+              let code = body["providerData"]?["code"]?.stringValue,
+              let configuration = body["configuration"]?.objectValue,
+              let clientID = configuration["oauth.api.key"]?.stringValue,
+              let clientSecret = configuration["oauth.api.secret"]?.stringValue,
+              let callback = configuration["oauth.callback.url"]?.stringValue,
+              let name = body["name"]?.stringValue else {
+            return Self.error(400, "Invalid instance body")
+        }
+        // Server to server: the service redeems the code itself, with no code_verifier.
+        let form = FormEncoding.query([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callback),
+                                       ("client_id", clientID), ("client_secret", clientSecret)])
+        guard let token = try? RawHTTP.request(google.tokenURL, method: "POST",
+                                               headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                               body: Data(form.utf8)) else {
+            return Self.error(502, "Provider unreachable")
+        }
+        guard token.status == 200 else {
+            return Self.error(400, "Error while retrieving the OAuth token from the provider", provider: token.body)
+        }
+        let id = nextID.with { id -> Int64 in id += 1; return id }
+        var echoed = configuration
+        echoed["oauth.user.token"] = .string("ya29.fake-access")
+        echoed["oauth.user.refresh_token"] = .string("1//fake-refresh")
+        return .json(200, .object([
+            "id": .integer(id), "name": .string(name),
+            "token": .string("INSTANCETOKEN-\(id)-" + (try! Crypto.randomBytes(count: 8)).base64URLEncoded),
+            "element": .object(["id": .integer(key == "gmail" ? 3317 : 1432), "key": .string(key), "name": .string(key)]),
+            "elementId": .integer(key == "gmail" ? 3317 : 1432), "valid": .bool(true), "disabled": .bool(false),
+            "createdDate": .string("2026-11-23T11:00:00Z"), "tags": body["tags"] ?? .array([]),
+            "configuration": .object(echoed), "eventsEnabled": body["configuration"]?["event.notification.enabled"] ?? .bool(false),
+        ]))
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+@testable import CEAuthCore
+
+/// Plays the person at the browser with real HTTP: loads the authorization URL at the fake
+/// Google, then follows its redirect to ceauth's loopback listener and keeps the page it gets.
+final class TestBrowser: @unchecked Sendable {
+    /// Runs against the listener before the genuine redirect (e.g. a forged state).
+    var beforeRedirect: @Sendable (_ redirect: URL) -> Void = { _ in }
+    /// When false, the browser never comes back (for timeouts).
+    var followsRedirect = true
+    let page = Locked<RawResponse?>(nil)
+    let googleAnswer = Locked<RawResponse?>(nil)
+    let opened = Locked<[URL]>([])
+    /// When the genuine redirect was sent, and when its page came back (monotonic seconds).
+    let redirectSentAt = Locked<Double?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+
+    func open(_ url: URL) -> BrowserLauncher.Outcome {
+        opened.with { $0.append(url) }
+        let box = SendableURL(url)
+        Thread { [self] in
+            defer { finished.signal() }
+            visit(box.url)
+        }.start()
+        return .opened(command: "test-browser")
+    }
+
+    /// Visits the authorization URL and follows the redirect, on the calling thread.
+    func visit(_ url: URL) {
+        guard let answer = try? RawHTTP.request(url.absoluteString) else { return }
+        googleAnswer.with { $0 = answer }
+        guard followsRedirect, answer.status == 302, let location = answer.headers["location"],
+              let redirect = URL(string: location) else { return }
+        beforeRedirect(redirect)
+        redirectSentAt.with { $0 = monotonicSeconds() }
+        let result = try? RawHTTP.request(location)
+        page.with { $0 = result }
+    }
+
+    @discardableResult
+    func waitUntilDone(seconds: Double = 30) -> Bool {
+        finished.wait(timeout: .now() + seconds) == .success
+    }
+}
+
+struct SendableURL: @unchecked Sendable {
+    let url: URL
+    init(_ url: URL) { self.url = url }
+}
+
+/// A temporary folder that is removed when the test ends.
+final class TemporaryDirectory {
+    let path: String
+
+    init() {
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("ceauth-test-" + UUID().uuidString).path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        _ = chmod(path, 0o700)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Fake Google and Cloud Elements plus a keyfile location: one end-to-end run of the flow.
+final class LoginHarness {
+    let google: FakeGoogle
+    let cloudElements: FakeCloudElements
+    let directory = TemporaryDirectory()
+    let output = Locked<[String]>([])
+    var keyfile: String { directory.path + "/config/ceauth/keys.json" }
+
+    init(google: FakeGoogle.Behaviour = .consent, cloudElements: FakeCloudElements.Behaviour = .normal) throws {
+        self.google = try FakeGoogle(google)
+        self.cloudElements = try FakeCloudElements(google: self.google, cloudElements)
+    }
+
+    deinit {
+        cloudElements.stop()
+        google.stop()
+    }
+
+    var environment: [String: String] {
+        var env = TestSecrets.environment
+        env["CEAUTH_BASE_URL"] = cloudElements.baseURL
+        env["CEAUTH_AUTHORIZE_URL"] = google.authorizeURL
+        env["HOME"] = directory.path
+        env["XDG_CONFIG_HOME"] = directory.path + "/config"
+        return env
+    }
+
+    /// Runs the real flow (real listener, real URLSession transport, real keyfile).
+    func run(_ element: String, browser: TestBrowser = TestBrowser(), timeout: Int = 20,
+             environment overrides: [String: String] = [:],
+             configure: (inout LoginOptions) -> Void = { _ in }) -> Result<LoginResult, Error> {
+        var options = LoginOptions(element: element)
+        options.timeoutSeconds = timeout
+        options.requestTimeoutSeconds = 10
+        configure(&options)
+        let result: Result<LoginResult, Error> = Result {
+            let plan = try options.makePlan(environment: environment.merging(overrides) { _, new in new }, library: .builtIn)
+            let flow = LoginFlow(
+                plan: plan, transport: URLSessionTransport(),
+                openBrowser: { browser.open($0) },
+                say: { [output] line in output.with { $0.append(line) } },
+                log: { [output] line in output.with { $0.append("log: " + line) } }
+            )
+            return try flow.run()
+        }
+        browser.waitUntilDone(seconds: 5)
+        return result
+    }
+
+    var allOutput: String { output.current.joined(separator: "\n") }
+
+    func keyfileEntries() -> [JSONValue] {
+        guard let data = FileManager.default.contents(atPath: keyfile) else { return [] }
+        return KeyfileDocument.entries(data)
+    }
+}
+
+func fileMode(_ path: String) -> Int {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return -1 }
+    return Int(info.st_mode & 0o777)
+}
