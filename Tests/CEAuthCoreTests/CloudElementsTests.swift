@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+@testable import CEAuthCore
+
+@Suite struct CloudElementsTests {
+    let credentials = CloudElementsCredentials(userSecret: Secret("u-secret"), organizationSecret: Secret("o-secret"))
+
+    @Test func createRequestHasTheHeadersAndBody() throws {
+        let body = JSONValue.object(["name": .string("n")])
+        let request = CloudElementsAPI.createInstanceRequest(
+            baseURL: URL(string: "https://api.cloud-elements.com/elements/api-v2")!, credentials: credentials,
+            body: body, timeoutSeconds: 42)
+        #expect(request.method == "POST")
+        #expect(request.url.absoluteString == "https://api.cloud-elements.com/elements/api-v2/instances")
+        #expect(request.headers["Authorization"] == "User u-secret, Organization o-secret")
+        #expect(request.headers["Content-Type"] == "application/json")
+        #expect(request.timeoutSeconds == 42)
+        #expect(try JSONValue.parse(request.body ?? Data()) == body)
+    }
+
+    @Test func parsesACreatedInstance() throws {
+        let text = #"{"id": 481234, "name": "n", "token": "tok=", "element": {"id": 1, "key": "gmail"}, "valid": true, "tags": [{"id": 1, "name": "x"}], "configuration": {"oauth.api.secret": "s"}}"#
+        let instance = try CloudElementsAPI.parseCreatedInstance(HTTPResponse(status: 200, body: Data(text.utf8)), expectedElement: "gmail")
+        #expect(instance == CreatedInstance(id: 481234, name: "n", token: Secret("tok="), elementKey: "gmail"))
+        let stringID = #"{"id": "77", "token": "t"}"#
+        #expect(try CloudElementsAPI.parseCreatedInstance(HTTPResponse(status: 201, body: Data(stringID.utf8)), expectedElement: "g").id == 77)
+    }
+
+    @Test(arguments: [#"{"name": "n"}"#, #"{"id": 1}"#, #"{"id": 1, "token": ""}"#, #"{"id": "x", "token": "t"}"#, "[]", "<html>", ""])
+    func successWithoutIDOrTokenIsUnexpected(text: String) {
+        #expect(throws: CloudElementsError.self) {
+            try CloudElementsAPI.parseCreatedInstance(HTTPResponse(status: 200, body: Data(text.utf8)), expectedElement: "gmail")
+        }
+    }
+
+    @Test func errorsKeepMessageProviderMessageAndRequestID() {
+        let json = #"{"requestId": "abc123", "message": "Invalid Organization or User secret", "providerMessage": "p"}"#
+        let error = CloudElementsAPI.parseError(HTTPResponse(status: 401, body: Data(json.utf8)))
+        #expect(error == .refused(status: 401, message: "Invalid Organization or User secret", providerMessage: "p", requestID: "abc123"))
+        let text = "\(error)"
+        #expect(text.contains("HTTP 401") && text.contains("abc123") && text.contains("CEAUTH_USER_SECRET"))
+
+        let notJSON = CloudElementsAPI.parseError(HTTPResponse(status: 502, body: Data("<html>Bad gateway</html>".utf8)))
+        #expect(notJSON == .refused(status: 502, message: nil, providerMessage: nil, requestID: nil))
+        #expect("\(notJSON)".contains("HTTP 502"))
+        // The raw body is never shown: it may echo secrets.
+        #expect(!"\(notJSON)".contains("<html>"))
+    }
+
+    @Test func hintsSayWhatToCheck() {
+        let code = CloudElementsError.refused(status: 400, message: "Error retrieving token", providerMessage: "invalid_grant", requestID: nil)
+        #expect("\(code)".contains("the authorization code was refused"))
+        let notFound = CloudElementsError.refused(status: 404, message: nil, providerMessage: nil, requestID: nil)
+        #expect("\(notFound)".contains("/elements/api-v2"))
+    }
+
+    @Test func realTransportReportsADownServer() throws {
+        // Bind a port, then close it: nothing listens there.
+        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = try listener.localPort()
+        listener.close()
+        let request = HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(port)/instances")!,
+                                  headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
+        #expect(throws: TransportError.self) { try URLSessionTransport().send(request) }
+    }
+
+    @Test func realTransportTimesOutOnAHungServer() throws {
+        let server = try FakeHTTPServer { _ in nil }
+        defer { server.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
+                                  headers: [:], body: Data("{}".utf8), timeoutSeconds: 1)
+        let started = monotonicSeconds()
+        #expect(throws: TransportError.self) { try URLSessionTransport().send(request) }
+        #expect(monotonicSeconds() - started < 8)
+    }
+
+    @Test func realTransportDoesNotFollowRedirects() throws {
+        let hits = Locked(0)
+        let server = try FakeHTTPServer { request in
+            hits.with { $0 += 1 }
+            return FakeResponse(status: 307, headers: [("Location", "/elsewhere")])
+        }
+        defer { server.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
+                                  headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
+        let response = try URLSessionTransport().send(request)
+        #expect(response.status == 307)
+        #expect(hits.current == 1)
+    }
+
+    @Test(arguments: [
+        ("https://api.cloud-elements.com/elements/api-v2", true),
+        ("http://127.0.0.1:8080/elements/api-v2", true),
+        ("http://localhost:1/x", true),
+        ("http://[::1]:1/x", true),
+        ("http://api.cloud-elements.com/elements/api-v2", false),
+        ("http://127.0.0.1.evil.example/x", false),
+        ("ftp://api.cloud-elements.com/", false),
+        ("https://user:pw@api.cloud-elements.com/", false),
+        ("api.cloud-elements.com", false),
+    ])
+    func plainHTTPOnlyToLoopback(url: String, accepted: Bool) {
+        #expect(((try? ServiceURL.validate(url, what: "--base-url")) != nil) == accepted)
+    }
+}
+
+@Suite struct SecretTests {
+    @Test func secretsNeverPrint() {
+        let secret = Secret("hunter2")
+        let credentials = CloudElementsCredentials(userSecret: secret, organizationSecret: Secret("swordfish"))
+        for text in ["\(secret)", String(describing: secret), String(reflecting: secret), "\(credentials)", String(reflecting: credentials)] {
+            #expect(!text.contains("hunter2") && !text.contains("swordfish"), "leaked in: \(text)")
+        }
+        var dumped = ""
+        dump(credentials, to: &dumped)
+        #expect(!dumped.contains("hunter2"))
+    }
+}

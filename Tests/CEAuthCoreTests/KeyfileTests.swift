@@ -1,0 +1,120 @@
+import Foundation
+import Glibc
+import Testing
+@testable import CEAuthCore
+
+@Suite struct KeyfileTests {
+    func entry(_ id: Int64, base: String = "https://api.cloud-elements.com/elements/api-v2") -> KeyfileEntry {
+        KeyfileEntry(name: "n\(id)", id: id, token: Secret("token-\(id)"), element: "gmail", baseURL: base,
+                     created: "2026-11-23T11:00:00Z")
+    }
+
+    @Test func mergeKeepsEntriesAndUnknownFields() throws {
+        let existing = Data(#"{"instances": [{"id": 1, "token": "t1", "note": "mine", "baseUrl": "https://api.cloud-elements.com/elements/api-v2"}], "owner": "me"}"#.utf8)
+        let merged = try JSONValue.parse(KeyfileDocument.merge(existing: existing, entry: entry(2), path: "k"))
+        #expect(merged["owner"] == .string("me"))
+        let items = KeyfileDocument.entries(merged.encoded())
+        #expect(items.count == 2)
+        #expect(items[0]["note"] == .string("mine"))
+        #expect(items[1] == .object([
+            "name": .string("n2"), "id": .integer(2), "token": .string("token-2"), "element": .string("gmail"),
+            "baseUrl": .string("https://api.cloud-elements.com/elements/api-v2"), "created": .string("2026-11-23T11:00:00Z"),
+        ]))
+    }
+
+    @Test func sameIDOnSameServiceIsReplacedOtherServicesKept() throws {
+        var data = try KeyfileDocument.merge(existing: nil, entry: entry(5), path: "k")
+        data = try KeyfileDocument.merge(existing: data, entry: entry(5, base: "https://api.cloud-elements.co.uk/elements/api-v2"), path: "k")
+        var replaced = entry(5)
+        replaced.token = Secret("new")
+        data = try KeyfileDocument.merge(existing: data, entry: replaced, path: "k")
+        let items = KeyfileDocument.entries(data)
+        #expect(items.count == 2)
+        #expect(items.last?["token"] == .string("new"))
+    }
+
+    @Test(arguments: ["{", "[]", #"{"instances": {}}"#, "null x"])
+    func unparseableKeyfilesAreRefused(text: String) {
+        #expect(throws: KeyfileError.self) { try KeyfileDocument.merge(existing: Data(text.utf8), entry: entry(1), path: "k") }
+    }
+
+    @Test func emptyFileCountsAsNew() throws {
+        let data = try KeyfileDocument.merge(existing: Data("  \n".utf8), entry: entry(1), path: "k")
+        #expect(KeyfileDocument.entries(data).count == 1)
+    }
+
+    @Test func defaultPathFollowsXDG() throws {
+        #expect(try KeyfileDocument.defaultPath(environment: ["XDG_CONFIG_HOME": "/x/cfg", "HOME": "/h"]) == "/x/cfg/ceauth/keys.json")
+        #expect(try KeyfileDocument.defaultPath(environment: ["XDG_CONFIG_HOME": "relative", "HOME": "/h"]) == "/h/.config/ceauth/keys.json")
+        #expect(throws: KeyfileError.noLocation) { try KeyfileDocument.defaultPath(environment: [:]) }
+    }
+
+    @Test func storeWrites0600In0700AndLeavesNoTemporaryFiles() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/a/b/keys.json"
+        let store = KeyfileStore(path: path)
+        try store.save(entry(1))
+        try store.save(entry(2))
+        #expect(fileMode(path) == 0o600)
+        #expect(fileMode(directory.path + "/a/b") == 0o700)
+        #expect(fileMode(directory.path + "/a") == 0o700)
+        let data = try #require(FileManager.default.contents(atPath: path))
+        #expect(KeyfileDocument.entries(data).count == 2)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/a/b").filter { $0.contains(".tmp.") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test func widerPermissionsAreReportedAndNarrowed() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/keys.json"
+        try Data(#"{"instances": []}"#.utf8).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o644)
+        let report = try KeyfileStore(path: path).save(entry(1))
+        #expect(report.warnings.count == 1)
+        #expect(report.warnings.first?.contains("644") == true)
+        #expect(fileMode(path) == 0o600)
+    }
+
+    @Test func unparseableFileIsNeverOverwritten() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/keys.json"
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: KeyfileError.self) { try KeyfileStore(path: path).save(entry(1)) }
+        #expect(throws: KeyfileError.self) { try KeyfileStore(path: path).preflight() }
+        #expect(FileManager.default.contents(atPath: path) == Data("garbage".utf8))
+    }
+
+    @Test func symlinkIsNotFollowed() throws {
+        let directory = TemporaryDirectory()
+        let target = directory.path + "/target.json"
+        let path = directory.path + "/keys.json"
+        try Data(#"{"instances": []}"#.utf8).write(to: URL(fileURLWithPath: target))
+        symlink(target, path)
+        #expect(throws: KeyfileError.symlink(path: path)) { try KeyfileStore(path: path).save(entry(1)) }
+        #expect(throws: KeyfileError.symlink(path: path)) { try KeyfileStore(path: path).preflight() }
+        #expect(FileManager.default.contents(atPath: target) == Data(#"{"instances": []}"#.utf8))
+    }
+
+    @Test func concurrentSavesAllLand() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/keys.json"
+        let errors = Locked<[String]>([])
+        let group = DispatchGroup()
+        for id in 1...16 {
+            group.enter()
+            Thread {
+                do { try KeyfileStore(path: path).save(KeyfileEntry(
+                    name: "n", id: Int64(id), token: Secret("t\(id)"), element: "gmail", baseURL: "b", created: "c"))
+                } catch { errors.with { $0.append("\(error)") } }
+                group.leave()
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 30) == .success)
+        #expect(errors.current.isEmpty)
+        let ids = Set(KeyfileDocument.entries(try #require(FileManager.default.contents(atPath: path))).compactMap { item -> Int64? in
+            if case .integer(let id)? = item["id"] { return id }
+            return nil
+        })
+        #expect(ids == Set(1...16))
+    }
+}
