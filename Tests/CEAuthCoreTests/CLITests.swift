@@ -1,0 +1,201 @@
+import Foundation
+import Glibc
+import Testing
+@testable import CEAuthCore
+
+/// The `ceauth` executable itself, run as a user or script would, against the fakes.
+/// Checks exit codes, stdout for scripts, and that no secret reaches either stream.
+@Suite(.serialized) struct CLITests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        /// The URL printed on stderr (or given to $BROWSER).
+        var url: URL?
+        /// From the genuine redirect being sent to the process's exit.
+        var redirectToExit: Double?
+    }
+
+    /// The built `ceauth`, next to the test bundle in the build folder.
+    static var binary: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return (exe as NSString).deletingLastPathComponent + "/ceauth"
+    }
+
+    /// Runs ceauth; when it prints the authorization URL, `browser` plays the person.
+    func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
+             urlFrom recordFile: String? = nil, afterURL: ((Int32) -> Void)? = nil, limit: Double = 40) throws -> Run {
+        let directory = TemporaryDirectory()
+        let outPath = directory.path + "/out", errPath = directory.path + "/err"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        var env = environment
+        env["PATH"] = env["PATH"] ?? "/usr/bin:/bin"
+        process.environment = env
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        let deadline = monotonicSeconds() + limit
+
+        var url: URL?
+        if browser != nil || afterURL != nil {
+            while url == nil && process.isRunning && monotonicSeconds() < deadline {
+                if let recordFile {
+                    url = (try? String(contentsOfFile: recordFile, encoding: .utf8)).flatMap { URL(string: $0) }
+                } else {
+                    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+                    url = err.split(separator: "\n").first { $0.hasPrefix("http") }.flatMap { URL(string: String($0)) }
+                }
+                if url == nil { usleep(20_000) }
+            }
+            if let url, let browser { browser.visit(url) }
+            if url != nil, let afterURL { afterURL(process.processIdentifier) }
+        }
+        while process.isRunning && monotonicSeconds() < deadline { usleep(5_000) }
+        let exited = monotonicSeconds()
+        if process.isRunning {
+            process.terminate()
+            Issue.record("ceauth did not exit within \(limit)s")
+        }
+        process.waitUntilExit()
+        let redirectToExit = browser?.redirectSentAt.current.map { exited - $0 }
+        return Run(status: process.terminationStatus,
+                   stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                   stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
+                   url: url, redirectToExit: redirectToExit)
+    }
+
+    func expectNoSecrets(_ run: Run, allowToken token: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
+        for secret in TestSecrets.all {
+            #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret), "secret in output", sourceLocation: sourceLocation)
+        }
+        #expect(!run.stderr.contains("INSTANCETOKEN-") || token != nil, "token on stderr", sourceLocation: sourceLocation)
+    }
+
+    @Test func loginPrintsJSONForScriptsAndSavesTheKeyfile() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let run = try run(["login", "gmail", "--no-browser", "--json", "--verbose", "--tag", "ci", "--timeout", "30"],
+                          environment: harness.environment, browser: browser)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let output = try JSONValue.parse(Data(run.stdout.utf8))
+        let entry = try #require(harness.keyfileEntries().first)
+        #expect(output["id"] == entry["id"])
+        #expect(output["token"] == entry["token"])
+        #expect(output["element"] == .string("gmail"))
+        #expect(output["baseUrl"] == .string(harness.cloudElements.baseURL))
+        #expect(output["keyfile"] == .string(harness.keyfile))
+        #expect(output["name"]?.stringValue?.hasPrefix("gmail via ceauth ") == true)
+        #expect(run.stderr.contains("Created gmail instance"))
+        #expect(browser.page.current?.status == 200)
+        #expect(fileMode(harness.keyfile) == 0o600)
+        // The token is on stdout because --json asked for it; never on stderr.
+        expectNoSecrets(run)
+        let seconds = try #require(run.redirectToExit)
+        print("cli: redirect to exit \(String(format: "%.0f", seconds * 1000)) ms")
+        #expect(seconds < 10)
+    }
+
+    @Test func browserFromTheEnvironmentGetsThePrintedURL() throws {
+        let harness = try LoginHarness()
+        let directory = TemporaryDirectory()
+        let script = directory.path + "/browser", record = directory.path + "/url"
+        try Data("#!/bin/sh\nprintf '%s' \"$1\" > \(record).part && mv \(record).part \(record)\n".utf8)
+            .write(to: URL(fileURLWithPath: script))
+        chmod(script, 0o755)
+        var env = harness.environment
+        env["BROWSER"] = script
+        let browser = TestBrowser()
+        let run = try run(["login", "googlecalendar"], environment: env, browser: browser, urlFrom: record)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let url = try #require(run.url)
+        #expect(run.stderr.contains(url.absoluteString + "\n"))
+        #expect(run.stdout.isEmpty)
+        expectNoSecrets(run)
+    }
+
+    @Test func missingSecretsExit64NamingThem() throws {
+        let run = try run(["login", "gmail"], environment: ["HOME": "/tmp", "CEAUTH_USER_SECRET": "x"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET"))
+        let unknown = try self.run(["login", "outlook"], environment: TestSecrets.environment)
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.contains("known elements: gmail, googlecalendar"))
+        let usage = try self.run(["login"], environment: TestSecrets.environment)
+        #expect(usage.status == 64)
+    }
+
+    @Test func refusedByCloudElementsExits4() throws {
+        let harness = try LoginHarness()
+        var env = harness.environment
+        env["CEAUTH_ORG_SECRET"] = "ORGSECRET-wrong-one"
+        let run = try run(["login", "gmail", "--no-browser", "--verbose"], environment: env, browser: TestBrowser())
+        #expect(run.status == 4, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("HTTP 401") && run.stderr.contains("5d6e7f80a1b2c3d4e5f60718"))
+        #expect(!run.stderr.contains("ORGSECRET-wrong-one"))
+        expectNoSecrets(run)
+    }
+
+    @Test func unreachableCloudElementsExits5() throws {
+        let harness = try LoginHarness()
+        harness.cloudElements.stop()
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
+        #expect(run.status == 5, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("could not reach Cloud Elements"))
+        expectNoSecrets(run)
+    }
+
+    @Test func deniedAndTimedOutExit3() throws {
+        let denied = try LoginHarness(google: .deny)
+        let run = try run(["login", "gmail", "--no-browser"], environment: denied.environment, browser: TestBrowser())
+        #expect(run.status == 3)
+        #expect(run.stderr.contains("consent was denied in the browser"))
+        let harness = try LoginHarness()
+        let started = monotonicSeconds()
+        let timedOut = try self.run(["login", "gmail", "--no-browser", "--timeout", "1"], environment: harness.environment)
+        #expect(timedOut.status == 3)
+        #expect(timedOut.stderr.contains("no redirect from the browser within 1 seconds"))
+        #expect(monotonicSeconds() - started < 10)
+        expectNoSecrets(timedOut)
+    }
+
+    @Test func keyfileFailureAfterCreationPrintsIDAndTokenAndExits6() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let keyfile = harness.keyfile
+        browser.beforeRedirect = { _ in
+            try? FileManager.default.createDirectory(atPath: (keyfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            _ = symlink("/tmp/ceauth-nowhere-\(getpid())", keyfile)
+        }
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
+        #expect(run.status == 6, "stderr: \(run.stderr)")
+        #expect(harness.cloudElements.postCount == 1)
+        #expect(run.stderr.contains("token: INSTANCETOKEN-"))
+        #expect(run.stderr.contains("id:    48"))
+        for secret in TestSecrets.all { #expect(!run.stderr.contains(secret)) }
+    }
+
+    @Test func ctrlCEndsTheWaitCleanly() throws {
+        let harness = try LoginHarness()
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment,
+                          afterURL: { pid in kill(pid, SIGINT) })
+        #expect(run.status == 130, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("interrupted"))
+        // The port was released: the redirect URI can be bound again.
+        let redirect = try #require(run.url.flatMap { URLComponents(url: $0, resolvingAgainstBaseURL: false) }?
+            .queryItems?.first { $0.name == "redirect_uri" }?.value)
+        let again = try LoopbackListener(redirect: LoopbackRedirect.parse(redirect))
+        again.close()
+    }
+
+    @Test func elementsListsTheBuiltInTemplates() throws {
+        let run = try run(["elements"], environment: [:])
+        #expect(run.status == 0)
+        #expect(run.stdout.contains("gmail\tGmail\t"))
+        #expect(run.stdout.contains("googlecalendar\tGoogle Calendar\t"))
+    }
+}
