@@ -90,9 +90,11 @@ struct Login: ParsableCommand {
         let signals = Self.forwardInterrupts(to: cancel)
         defer { signals.forEach { $0.cancel() } }
 
+        var planned: LoginPlan?
         do {
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
+            planned = plan
             let verbose = self.verbose
             let flow = LoginFlow(
                 plan: plan, transport: URLSessionTransport(), library: library,
@@ -108,6 +110,11 @@ struct Login: ParsableCommand {
             Terminal.say("Keep these; they are not saved anywhere else:")
             Terminal.say("  id:    \(error.instance.id)")
             Terminal.say("  token: \(error.instance.token.value)")
+            if json, let plan = planned {
+                // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
+                let name = error.instance.name.isEmpty ? plan.name : error.instance.name
+                writeJSON(error.instance, name: name, baseURL: plan.baseURL.absoluteString, keyfile: nil)
+            }
             throw ExitCode(ExitStatus.keyfile)
         } catch {
             Terminal.say("ceauth: error: \(error)")
@@ -121,13 +128,17 @@ struct Login: ParsableCommand {
         let name = instance.name.isEmpty ? plan.name : instance.name
         Terminal.say("Created \(instance.elementKey) instance '\(name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
         if json {
-            let output = JSONValue.object([
-                "name": .string(name), "id": .integer(instance.id), "token": .string(instance.token.value),
-                "element": .string(instance.elementKey), "baseUrl": .string(plan.baseURL.absoluteString),
-                "keyfile": .string(result.keyfilePath),
-            ])
-            FileHandle.standardOutput.write(output.encoded() + Data("\n".utf8))
+            writeJSON(instance, name: name, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath)
         }
+    }
+
+    private func writeJSON(_ instance: CreatedInstance, name: String, baseURL: String, keyfile: String?) {
+        let output = JSONValue.object([
+            "name": .string(name), "id": .integer(instance.id), "token": .string(instance.token.value),
+            "element": .string(instance.elementKey), "baseUrl": .string(baseURL),
+            "keyfile": keyfile.map(JSONValue.string) ?? .null,
+        ])
+        FileHandle.standardOutput.write(output.encoded() + Data("\n".utf8))
     }
 
     /// Ctrl-C (and SIGTERM) end the wait cleanly through the listener's cancel pipe, so the

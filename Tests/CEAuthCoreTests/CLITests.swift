@@ -171,8 +171,11 @@ import Testing
             try? FileManager.default.createDirectory(atPath: (keyfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             _ = symlink("/tmp/ceauth-nowhere-\(getpid())", keyfile)
         }
-        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
+        let run = try run(["login", "gmail", "--no-browser", "--json"], environment: harness.environment, browser: browser)
         #expect(run.status == 6, "stderr: \(run.stderr)")
+        let output = try JSONValue.parse(Data(run.stdout.utf8))
+        #expect(output["keyfile"] == .null)
+        #expect(output["token"]?.stringValue.map { run.stderr.contains("token: " + $0) } == true)
         #expect(harness.cloudElements.postCount == 1)
         #expect(run.stderr.contains("token: INSTANCETOKEN-"))
         #expect(run.stderr.contains("id:    48"))

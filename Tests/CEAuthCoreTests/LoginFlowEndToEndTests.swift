@@ -153,6 +153,23 @@ import Testing
         #expect("\(error)".contains("invalid_grant"))
     }
 
+    @Test func aCodeChallengeWouldBreakTheFlow() throws {
+        // Why ceauth sends no code_challenge: Cloud Elements redeems the code without a verifier,
+        // and Google refuses such a code. Here the browser adds a challenge, as a PKCE-using
+        // client would, and the instance cannot be created.
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let challenge = try PKCE.s256Challenge(verifier: PKCE.generateVerifier())
+        browser.extraAuthorizationQuery = "&code_challenge=\(challenge)&code_challenge_method=S256"
+        let result = harness.run("gmail", browser: browser)
+        guard case .failure(let error) = result, case .refused(400, _, let provider, _)? = error as? CloudElementsError else {
+            Issue.record("expected Cloud Elements to refuse, got \(result)")
+            return
+        }
+        #expect(provider?.contains("Missing code verifier.") == true)
+        #expect(harness.keyfileEntries().isEmpty)
+    }
+
     @Test func keyfileMergeKeepsEarlierInstances() throws {
         let harness = try LoginHarness()
         let first = try harness.run("gmail").get()

@@ -6,6 +6,8 @@ import Foundation
 final class TestBrowser: @unchecked Sendable {
     /// Runs against the listener before the genuine redirect (e.g. a forged state).
     var beforeRedirect: @Sendable (_ redirect: URL) -> Void = { _ in }
+    /// Parameters the "browser" adds to the authorization URL (to show what Google does with them).
+    var extraAuthorizationQuery = ""
     /// When false, the browser never comes back (for timeouts).
     var followsRedirect = true
     let page = Locked<RawResponse?>(nil)
@@ -27,7 +29,7 @@ final class TestBrowser: @unchecked Sendable {
 
     /// Visits the authorization URL and follows the redirect, on the calling thread.
     func visit(_ url: URL) {
-        guard let answer = try? RawHTTP.request(url.absoluteString) else { return }
+        guard let answer = try? RawHTTP.request(url.absoluteString + extraAuthorizationQuery) else { return }
         googleAnswer.with { $0 = answer }
         guard followsRedirect, answer.status == 302, let location = answer.headers["location"],
               let redirect = URL(string: location) else { return }
