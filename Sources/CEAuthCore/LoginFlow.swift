@@ -126,6 +126,9 @@ public struct LoginFlow {
             case .failed(let tried):
                 let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
                 say("Could not open a browser (\(list)); open the URL above yourself.")
+                if ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil {
+                    say("Over SSH, the redirect must reach this machine: run ceauth with a fixed port, e.g. --redirect-uri http://127.0.0.1:8085/, and forward it with ssh -L 8085:127.0.0.1:8085.")
+                }
             }
         }
         say("Waiting for the redirect to \(listener.redirectURI) (timeout \(Int(plan.timeoutSeconds))s, Ctrl-C to cancel)...")

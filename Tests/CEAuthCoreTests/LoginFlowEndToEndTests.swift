@@ -69,6 +69,18 @@ import Testing
         #expect(poller?["url"] == .string("/hubs/scheduling/calendars/team@group.calendar.google.com/changed-events"))
     }
 
+    @Test func aBrowserThatDoesNotOpenIsReportedAndTheFlowGoesOn() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        browser.failsToOpen = true
+        let result = try harness.run("gmail", browser: browser).get()
+        let lines = harness.output.current
+        #expect(lines.contains("Could not open a browser (tried xdg-open); open the URL above yourself."))
+        // The URL stands on a line of its own, before the wait.
+        #expect(lines.contains(try #require(browser.opened.current.first).absoluteString))
+        #expect(harness.keyfileEntries().first?["id"] == .integer(result.instance.id))
+    }
+
     @Test func consentDeniedEndsTheFlowWithoutAPost() throws {
         let harness = try LoginHarness(google: .deny)
         let browser = TestBrowser()

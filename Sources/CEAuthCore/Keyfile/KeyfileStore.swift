@@ -13,6 +13,12 @@ public struct KeyfileStore: Sendable {
         self.lockTimeoutSeconds = lockTimeoutSeconds
     }
 
+    /// The folder that holds the keyfile.
+    private var directory: String {
+        let parent = (path as NSString).deletingLastPathComponent
+        return parent.isEmpty ? "." : parent
+    }
+
     public struct SaveReport: Sendable, Equatable {
         /// Things the user should know, e.g. the old file was readable by others.
         public var warnings: [String]
@@ -28,7 +34,7 @@ public struct KeyfileStore: Sendable {
             _ = try KeyfileDocument.merge(existing: try read(path), entry: Self.probeEntry, path: path)
         }
         // The folder, or the nearest ancestor that exists, must be a folder ceauth can write in.
-        var folder = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        var folder = directory
         while access(folder, F_OK) != 0 && folder != "/" && folder != "." {
             folder = (folder as NSString).deletingLastPathComponent
         }
@@ -44,7 +50,6 @@ public struct KeyfileStore: Sendable {
     @discardableResult
     public func save(_ entry: KeyfileEntry) throws(KeyfileError) -> SaveReport {
         var warnings: [String] = []
-        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         try makeDirectory(directory)
 
         let lockFD = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)

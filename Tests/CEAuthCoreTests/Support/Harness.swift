@@ -8,6 +8,8 @@ final class TestBrowser: @unchecked Sendable {
     var beforeRedirect: @Sendable (_ redirect: URL) -> Void = { _ in }
     /// Parameters the "browser" adds to the authorization URL (to show what Google does with them).
     var extraAuthorizationQuery = ""
+    /// When true, opening "fails" and the person opens the printed URL by hand.
+    var failsToOpen = false
     /// When false, the browser never comes back (for timeouts).
     var followsRedirect = true
     let page = Locked<RawResponse?>(nil)
@@ -24,7 +26,7 @@ final class TestBrowser: @unchecked Sendable {
             defer { finished.signal() }
             visit(box.url)
         }.start()
-        return .opened(command: "test-browser")
+        return failsToOpen ? .failed(tried: ["xdg-open"]) : .opened(command: "test-browser")
     }
 
     /// Visits the authorization URL and follows the redirect, on the calling thread.
