@@ -79,17 +79,18 @@ public struct LoginFlow {
     public var transport: any HTTPTransport
     public var library: TemplateLibrary
     /// Opens a URL in a browser; tests stand in for the person with a real HTTP client.
-    public var openBrowser: (URL) -> BrowserLauncher.Outcome
+    public var openBrowser: @Sendable (URL) -> BrowserLauncher.Outcome
     /// Lines for the person at the terminal (stderr).
-    public var say: (String) -> Void
+    public var say: @Sendable (String) -> Void
     /// Extra detail with --verbose; never given secrets.
-    public var log: (String) -> Void
+    public var log: @Sendable (String) -> Void
     public var cancel: CancelSignal?
     public var listenerLimits = LoopbackListener.Limits()
 
     public init(plan: LoginPlan, transport: any HTTPTransport, library: TemplateLibrary = .builtIn,
-                openBrowser: @escaping (URL) -> BrowserLauncher.Outcome = { BrowserLauncher.open(url: $0) },
-                say: @escaping (String) -> Void, log: @escaping (String) -> Void = { _ in }, cancel: CancelSignal? = nil) {
+                openBrowser: @escaping @Sendable (URL) -> BrowserLauncher.Outcome = { BrowserLauncher.open(url: $0) },
+                say: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void = { _ in },
+                cancel: CancelSignal? = nil) {
         self.plan = plan
         self.transport = transport
         self.library = library
@@ -120,16 +121,21 @@ public struct LoginFlow {
         say("Sign in to Google to connect \(plan.template.displayName) (\(plan.template.key)). Open this URL if no browser opens:")
         say(url.absoluteString)
         if plan.openBrowser {
-            switch openBrowser(url) {
-            case .opened(let command):
-                log("opened the browser with \(command)")
-            case .failed(let tried):
-                let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
-                say("Could not open a browser (\(list)); open the URL above yourself.")
-                if ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil {
-                    say("Over SSH, the redirect must reach this machine: run ceauth with a fixed port, e.g. --redirect-uri http://127.0.0.1:8085/, and forward it with ssh -L 8085:127.0.0.1:8085.")
+            // On its own thread: a browser command may take seconds to start or stay in the
+            // foreground, and the listener must be serving by the time the redirect comes.
+            let (open, say, log) = (openBrowser, say, log)
+            Thread {
+                switch open(url) {
+                case .opened(let command):
+                    log("opened the browser with \(command)")
+                case .failed(let tried):
+                    let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
+                    say("Could not open a browser (\(list)); open the URL above yourself.")
+                    if ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil {
+                        say("Over SSH, the redirect must reach this machine: run ceauth with a fixed port, e.g. --redirect-uri http://127.0.0.1:8085/, and forward it with ssh -L 8085:127.0.0.1:8085.")
+                    }
                 }
-            }
+            }.start()
         }
         say("Waiting for the redirect to \(listener.redirectURI) (timeout \(Int(plan.timeoutSeconds))s, Ctrl-C to cancel)...")
 

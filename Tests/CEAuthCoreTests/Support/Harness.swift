@@ -10,6 +10,8 @@ final class TestBrowser: @unchecked Sendable {
     var extraAuthorizationQuery = ""
     /// When true, opening "fails" and the person opens the printed URL by hand.
     var failsToOpen = false
+    /// Seconds `open` takes to return, like a browser command that stays in the foreground.
+    var openBlocksFor: Double = 0
     /// When false, the browser never comes back (for timeouts).
     var followsRedirect = true
     let page = Locked<RawResponse?>(nil)
@@ -26,6 +28,7 @@ final class TestBrowser: @unchecked Sendable {
             defer { finished.signal() }
             visit(box.url)
         }.start()
+        if openBlocksFor > 0 { usleep(UInt32(openBlocksFor * 1_000_000)) }
         return failsToOpen ? .failed(tried: ["xdg-open"]) : .opened(command: "test-browser")
     }
 
