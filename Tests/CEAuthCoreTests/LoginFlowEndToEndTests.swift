@@ -54,6 +54,22 @@ import Testing
         print("e2e \(element): redirect to done in \(String(format: "%.1f", result.secondsFromRedirectToDone * 1000)) ms")
     }
 
+    @Test(arguments: ["http://localhost:PORT/oauth/callback", "http://[::1]:PORT/cb", "http://127.0.0.1:PORT/x/y"])
+    func fixedRedirectURIIsUsedExactly(template: String) throws {
+        if template.contains("::1"), (try? Socket.listen(host: "::1", port: 0)) == nil { return }  // no IPv6 here
+        let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = try probe.localPort()
+        probe.close()
+        let uri = template.replacingOccurrences(of: "PORT", with: String(port))
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let result = try harness.run("gmail", browser: browser) { $0.redirectURI = uri }.get()
+        #expect(result.redirectURI == uri)
+        #expect(harness.google.authorizationRequests.current.first?["redirect_uri"] == uri)
+        #expect(harness.cloudElements.bodies.current.first?["configuration"]?["oauth.callback.url"]?.stringValue == uri)
+        #expect(browser.page.current?.status == 200)
+    }
+
     @Test func eventsAndCalendarIDReachCloudElements() throws {
         let harness = try LoginHarness()
         _ = try harness.run("googlecalendar") {

@@ -145,12 +145,15 @@ enum RawHTTP {
         }
         var target = url.path.isEmpty ? "/" : url.path
         if let query = url.query { target += "?" + query }
-        let hostHeader = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let hostHeader = bare.contains(":") ? "[\(bare)]:\(port)" : "\(bare):\(port)"
         var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nConnection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { text += "Content-Length: \(body.count)\r\n" }
         text += "\r\n"
-        return try send(Array(text.utf8) + Array(body), host: host, port: UInt16(port), timeout: timeout)
+        // Resolve "localhost" as browsers commonly do (IPv4 first); brackets off IPv6 literals.
+        let address = host == "localhost" ? "127.0.0.1" : host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return try send(Array(text.utf8) + Array(body), host: address, port: UInt16(port), timeout: timeout)
     }
 
     /// Sends raw bytes and reads the answer until the server closes.
