@@ -120,23 +120,7 @@ public struct LoginFlow {
         let url = request.url
         say("Sign in to Google to connect \(plan.template.displayName) (\(plan.template.key)). Open this URL if no browser opens:")
         say(url.absoluteString)
-        if plan.openBrowser {
-            // On its own thread: a browser command may take seconds to start or stay in the
-            // foreground, and the listener must be serving by the time the redirect comes.
-            let (open, say, log) = (openBrowser, say, log)
-            Thread {
-                switch open(url) {
-                case .opened(let command):
-                    log("opened the browser with \(command)")
-                case .failed(let tried):
-                    let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
-                    say("Could not open a browser (\(list)); open the URL above yourself.")
-                    if ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil {
-                        say("Over SSH, the redirect must reach this machine: run ceauth with a fixed port, e.g. --redirect-uri http://127.0.0.1:8085/, and forward it with ssh -L 8085:127.0.0.1:8085.")
-                    }
-                }
-            }.start()
-        }
+        if plan.openBrowser { openBrowserInBackground(url) }
         say("Waiting for the redirect to \(listener.redirectURI) (timeout \(Int(plan.timeoutSeconds))s, Ctrl-C to cancel)...")
 
         let validator = CallbackValidator(expectedPath: plan.redirect.path, verifier: verifier,
@@ -196,6 +180,25 @@ public struct LoginFlow {
         ]))
         return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
                            warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)
+    }
+
+    /// On its own thread: a browser command may take seconds to start or stay in the
+    /// foreground, and the listener must be serving by the time the redirect comes.
+    private func openBrowserInBackground(_ url: URL) {
+        let (open, say, log) = (openBrowser, say, log)
+        let overSSH = ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil
+        Thread {
+            switch open(url) {
+            case .opened(let command):
+                log("opened the browser with \(command)")
+            case .failed(let tried):
+                let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
+                say("Could not open a browser (\(list)); open the URL above yourself.")
+                if overSSH {
+                    say("Over SSH, the redirect must reach this machine: run ceauth with a fixed port, e.g. --redirect-uri http://127.0.0.1:8085/, and forward it with ssh -L 8085:127.0.0.1:8085.")
+                }
+            }
+        }.start()
     }
 
     private func values(code: String, redirectURI: String) -> InstanceValues {
