@@ -107,10 +107,6 @@ public struct LoginOptions: Sendable {
             throw ConfigurationError.invalidValue(option: "--tag", reason: "a tag is empty")
         }
 
-        // Catches e.g. --calendar-id for an element without that poller parameter, early.
-        _ = try InstanceBodyRenderer.render(template, values: InstanceValues(
-            code: "", clientID: "", clientSecret: Secret(""), redirectURI: "", name: "", tags: tags, events: events))
-
         let keyfilePath = try keyfile ?? nonEmpty(environment[Variable.keyfile]) ?? KeyfileDocument.defaultPath(environment: environment)
 
         return LoginPlan(

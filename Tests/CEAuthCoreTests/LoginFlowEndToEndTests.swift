@@ -109,6 +109,16 @@ import Testing
         #expect(monotonicSeconds() - started < 2.5)
     }
 
+    @Test func templateProblemsStopTheFlowBeforeTheBrowserOpens() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let result = harness.run("gmail", browser: browser) { $0.eventsURL = "https://h.example"; $0.calendarID = "x" }
+        guard case .failure(let error) = result else { Issue.record("expected a failure"); return }
+        #expect(error as? TemplateError == .unsupportedParameter(option: "--calendar-id", element: "gmail"))
+        #expect(browser.opened.current.isEmpty)
+        #expect(harness.google.authorizationRequests.current.isEmpty)
+    }
+
     @Test func consentDeniedEndsTheFlowWithoutAPost() throws {
         let harness = try LoginHarness(google: .deny)
         let browser = TestBrowser()

@@ -68,9 +68,6 @@ import Testing
         #expect(throws: ConfigurationError.self) { try self.plan { $0.pollIntervalMinutes = 5 } }
         #expect(throws: ConfigurationError.self) { try self.plan { $0.eventsURL = "https://h.example"; $0.pollIntervalMinutes = 0 } }
         #expect(throws: ConfigurationError.self) { try self.plan { $0.eventsURL = "http://h.example" } }
-        #expect(throws: TemplateError.unsupportedParameter(option: "--calendar-id", element: "gmail")) {
-            try self.plan { $0.eventsURL = "https://h.example"; $0.calendarID = "x" }
-        }
     }
 
     @Test func timeoutsAndRedirect() throws {

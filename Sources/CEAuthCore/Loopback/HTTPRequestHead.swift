@@ -89,8 +89,8 @@ public enum HTTPRequestHeadParser {
         return HTTPRequestHead(method: String(parts[0]), target: String(parts[1]), version: String(parts[2]), headers: headers)
     }
 
-    /// Index just past the `\r\n` that ends the header lines, or nil.
-    private static func headEnd(_ buffer: [UInt8]) -> Int? {
+    /// Index just past the `\r\n` that ends the header lines (the body starts 2 bytes later), or nil.
+    static func headEnd(_ buffer: [UInt8]) -> Int? {
         guard buffer.count >= 4 else { return nil }
         for i in 0...(buffer.count - 4)
         where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {

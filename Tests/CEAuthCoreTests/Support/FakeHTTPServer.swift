@@ -91,8 +91,8 @@ final class FakeHTTPServer: @unchecked Sendable {
             do { head = try HTTPRequestHeadParser.parse(buffer, limit: 64 * 1024) } catch { socket.close(); return }
         }
         guard let head else { return }
-        let headEnd = Self.headLength(buffer)
-        var body = Array(buffer[headEnd...])
+        let bodyStart = (HTTPRequestHeadParser.headEnd(buffer) ?? buffer.count - 2) + 2
+        var body = Array(buffer[bodyStart...])
         let length = Int(head.header("Content-Length") ?? "0") ?? 0
         while body.count < length {
             guard case .data(let bytes)? = try? socket.receive(blocking: true) else { break }
@@ -113,13 +113,6 @@ final class FakeHTTPServer: @unchecked Sendable {
         try? socket.sendAll(Array(text.utf8) + Array(response.body))
         socket.shutdownWrite()
         socket.close()
-    }
-
-    private static func headLength(_ buffer: [UInt8]) -> Int {
-        for i in 0..<(buffer.count - 3) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
-            return i + 4
-        }
-        return buffer.count
     }
 }
 
