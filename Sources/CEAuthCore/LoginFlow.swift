@@ -157,13 +157,16 @@ public struct LoginFlow {
                 throw CloudElementsError.network(error, url: httpRequest.url.absoluteString)
             }
             log("Cloud Elements answered HTTP \(response.status)")
-            instance = try CloudElementsAPI.parseCreatedInstance(response, expectedElement: plan.template.key)
+            var created = try CloudElementsAPI.parseCreatedInstance(response, expectedElement: plan.template.key)
+            // The service normally echoes the name; if not, the one sent is the instance's name.
+            if created.name.isEmpty { created.name = plan.name }
+            instance = created
         } catch {
             throw fail("The instance was not created", error, hint: "See the terminal for details, then run ceauth login again.")
         }
 
         let entry = KeyfileEntry(
-            name: instance.name.isEmpty ? plan.name : instance.name, id: instance.id, token: instance.token,
+            name: instance.name, id: instance.id, token: instance.token,
             element: instance.elementKey, baseURL: plan.baseURL.absoluteString,
             created: ISO8601DateFormatter().string(from: Date())
         )

@@ -112,8 +112,7 @@ struct Login: ParsableCommand {
             Terminal.say("  token: \(error.instance.token.value)")
             if json, let plan = planned {
                 // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
-                let name = error.instance.name.isEmpty ? plan.name : error.instance.name
-                writeJSON(error.instance, name: name, baseURL: plan.baseURL.absoluteString, keyfile: nil)
+                writeJSON(error.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil)
             }
             throw ExitCode(ExitStatus.keyfile)
         } catch {
@@ -125,16 +124,15 @@ struct Login: ParsableCommand {
     private func report(_ result: LoginResult, plan: LoginPlan) {
         for warning in result.warnings { Terminal.say("ceauth: warning: \(warning)") }
         let instance = result.instance
-        let name = instance.name.isEmpty ? plan.name : instance.name
-        Terminal.say("Created \(instance.elementKey) instance '\(name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
+        Terminal.say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
         if json {
-            writeJSON(instance, name: name, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath)
+            writeJSON(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath)
         }
     }
 
-    private func writeJSON(_ instance: CreatedInstance, name: String, baseURL: String, keyfile: String?) {
+    private func writeJSON(_ instance: CreatedInstance, baseURL: String, keyfile: String?) {
         let output = JSONValue.object([
-            "name": .string(name), "id": .integer(instance.id), "token": .string(instance.token.value),
+            "name": .string(instance.name), "id": .integer(instance.id), "token": .string(instance.token.value),
             "element": .string(instance.elementKey), "baseUrl": .string(baseURL),
             "keyfile": keyfile.map(JSONValue.string) ?? .null,
         ])
