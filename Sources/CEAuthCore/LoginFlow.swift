@@ -86,6 +86,10 @@ public struct LoginFlow {
     public var log: @Sendable (String) -> Void
     public var cancel: CancelSignal?
     public var listenerLimits = LoopbackListener.Limits()
+    /// How the listener binds an address; tests take 127.0.0.1 away to see the move to [::1].
+    var bindListener: @Sendable (String, UInt16) throws(SocketError) -> Socket = { (host, port) throws(SocketError) in
+        try Socket.listen(host: host, port: port)
+    }
 
     public init(plan: LoginPlan, transport: any HTTPTransport, library: TemplateLibrary = .builtIn,
                 openBrowser: @escaping @Sendable (URL) -> BrowserLauncher.Outcome = { BrowserLauncher.open(url: $0) },
@@ -107,7 +111,7 @@ public struct LoginFlow {
         let failurePage = try library.page("failure.html")
         try KeyfileStore(path: plan.keyfilePath).preflight()
 
-        let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits)
+        let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits, bind: bindListener)
         defer { listener.close() }
         log("listening on \(listener.addresses.joined(separator: " and ")) port \(listener.port)")
 

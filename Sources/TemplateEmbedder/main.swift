@@ -32,3 +32,10 @@ do {
     FileHandle.standardError.write(Data("TemplateEmbedder: cannot write \(outputPath): \(error)\n".utf8))
     exit(1)
 }
+
+#if FUZZING
+// The fuzz build (Scripts/fuzz) passes -sanitize=fuzzer to every target, this build tool too,
+// and libFuzzer's archive needs this symbol to link. The tool's own code above still runs.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 { 0 }
+#endif

@@ -68,7 +68,7 @@ public final class LoopbackListener {
         public var maxHeadBytes = HTTPRequestHeadParser.defaultLimit
         /// A client that has not sent a whole head by then is dropped (slowloris).
         public var connectionDeadlineSeconds = 5.0
-        /// Connections served at once; more are closed on arrival.
+        /// Connections served at once; past it the oldest is closed to make room.
         public var maxConnections = 64
         public init() {}
     }
@@ -79,16 +79,45 @@ public final class LoopbackListener {
     public let addresses: [String]
     private var listeners: [Socket]
     private let limits: Limits
+    private let screen: RequestScreen
 
     /// Binds the redirect's addresses at once, so a port in use fails before the browser opens.
-    public init(redirect: LoopbackRedirect, limits: Limits = Limits()) throws(ListenerError) {
+    public convenience init(redirect: LoopbackRedirect, limits: Limits = Limits()) throws(ListenerError) {
+        try self.init(redirect: redirect, limits: limits, bind: { (host, port) throws(SocketError) in
+            try Socket.listen(host: host, port: port)
+        })
+    }
+
+    /// `bind` lets tests make an address unavailable, as on a host without IPv4 loopback.
+    init(redirect: LoopbackRedirect, limits: Limits,
+         bind: (String, UInt16) throws(SocketError) -> Socket) throws(ListenerError) {
         self.limits = limits
+        var redirect = redirect
+        var bound: (sockets: [Socket], port: UInt16, addresses: [String])
+        do {
+            bound = try Self.bindAll(redirect, bind: bind)
+        } catch {
+            // No IPv4 loopback (IPv6-only containers): the default redirect moves to [::1].
+            // A fixed redirect URI is registered with Google as written, so it never moves.
+            guard let fallback = redirect.fallback, let moved = try? Self.bindAll(fallback, bind: bind) else { throw error }
+            redirect = fallback
+            bound = moved
+        }
+        self.listeners = bound.sockets
+        self.port = bound.port
+        self.addresses = bound.addresses
+        self.redirectURI = redirect.uri(port: bound.port)
+        self.screen = RequestScreen(redirect: redirect, port: bound.port)
+    }
+
+    private static func bindAll(_ redirect: LoopbackRedirect, bind: (String, UInt16) throws(SocketError) -> Socket)
+        throws(ListenerError) -> (sockets: [Socket], port: UInt16, addresses: [String]) {
         var sockets: [Socket] = []
         var port = redirect.port
         var bound: [String] = []
         for (index, address) in redirect.bindAddresses.enumerated() {
             do {
-                let socket = try Socket.listen(host: address, port: port)
+                let socket = try bind(address, port)
                 if port == 0 { port = try socket.localPort() }
                 sockets.append(socket)
                 bound.append(address)
@@ -99,10 +128,7 @@ public final class LoopbackListener {
                 throw .cannotListen(host: address, port: port, error)
             }
         }
-        self.listeners = sockets
-        self.port = port
-        self.addresses = bound
-        self.redirectURI = redirect.uri(port: port)
+        return (sockets, port, bound)
     }
 
     deinit {
@@ -173,12 +199,17 @@ public final class LoopbackListener {
             }
             connections = connections.enumerated().filter { !finished.contains($0.offset) }.map(\.element)
 
+            // At the cap the oldest connection makes room: idle connections held open by junk
+            // clients cannot lock the browser out. Taking at most a quarter of the cap per round
+            // means a new connection is read at least once before it can be pushed out.
+            var accepted = 0
+            let perRound = Swift.max(1, limits.maxConnections / 4)
             for (index, listener) in listeners.enumerated() where pollFDs[index].revents != 0 {
-                while let client = try acceptOne(listener) {
+                while accepted < perRound, let client = try acceptOne(listener) {
+                    accepted += 1
                     if connections.count >= limits.maxConnections {
-                        log("too many connections at once; closed a new one")
-                        client.close()
-                        continue
+                        connections.removeFirst().socket.close()
+                        log("too many connections at once; closed the oldest")
                     }
                     try? client.setSendTimeout(seconds: 2)
                     connections.append(Connection(socket: client, deadline: monotonicSeconds() + limits.connectionDeadlineSeconds))
@@ -231,6 +262,11 @@ public final class LoopbackListener {
         } catch {
             reply(connection.socket, HTTPResponseBytes.plainText(status: 400, "that is not an HTTP request"))
             log("answered 400 to a malformed request")
+            return .done
+        }
+        if let (status, reason) = screen.check(head) {
+            reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason))
+            log("answered \(status) to \(head.method) \(head.path): \(reason)")
             return .done
         }
         switch validator.decide(head) {

@@ -79,6 +79,12 @@ public struct LoopbackRedirect: Sendable, Equatable {
         }
     }
 
+    /// Where the default redirect moves when 127.0.0.1 cannot be bound: `http://[::1]:<ephemeral>/`.
+    /// Only the ephemeral default has one; a URI the user fixed is registered with Google as written.
+    public var fallback: LoopbackRedirect? {
+        self == .ephemeral ? LoopbackRedirect(host: "::1", port: 0, path: path) : nil
+    }
+
     /// The URI with the actual port, exactly as sent to Google and to Cloud Elements.
     public func uri(port actualPort: UInt16) -> String {
         let shownHost = host == "::1" ? "[::1]" : host
