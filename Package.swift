@@ -39,6 +39,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer target for the listener's parsers; Scripts/fuzz builds it with the fuzzer.
+        .executableTarget(
+            name: "ceauth-fuzz",
+            dependencies: ["CEAuthCore"],
+            path: "Sources/CEAuthFuzz"
+        ),
         .testTarget(
             name: "CEAuthCoreTests",
             dependencies: ["CEAuthCore"],
