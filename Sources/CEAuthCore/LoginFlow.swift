@@ -132,9 +132,11 @@ public struct LoginFlow {
         let pending = try listener.waitForRedirect(validator: validator, timeoutSeconds: plan.timeoutSeconds,
                                                    cancel: cancel, log: log)
         let redirectArrived = monotonicSeconds()
+        let redactor = Redactor([plan.credentials.userSecret.value, plan.credentials.organizationSecret.value,
+                                 plan.clientSecret.value])
         func fail(_ title: String, _ error: Error, hint: String) -> Error {
             pending.respond(status: 400, html: HTMLPage.render(failurePage, values: [
-                "title": title, "message": "\(error)", "hint": hint,
+                "title": title, "message": redactor.redact("\(error)"), "hint": hint,
             ]))
             return error
         }
@@ -157,6 +159,9 @@ public struct LoginFlow {
             let response: HTTPResponse
             do {
                 response = try transport.send(httpRequest)
+            } catch .responseTooLarge(let status, let limit) {
+                throw CloudElementsError.unexpectedResponse(
+                    status: status, reason: "its body is larger than \(limit / 1024) KiB, far more than an instance, so it was not read")
             } catch {
                 throw CloudElementsError.network(error, url: httpRequest.url.absoluteString)
             }

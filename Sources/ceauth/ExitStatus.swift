@@ -10,8 +10,12 @@ enum ExitStatus {
     static let authorization: Int32 = 3
     /// Cloud Elements answered with an error.
     static let cloudElements: Int32 = 4
-    /// Cloud Elements could not be reached or did not answer in time.
+    /// Cloud Elements could not be reached: nothing was sent, no instance was created.
     static let network: Int32 = 5
+    /// The request was sent but no answer came (timed out, connection dropped): the instance may exist.
+    static let noAnswer: Int32 = 7
+    /// Cloud Elements answered 2xx with something that is not an instance (not JSON, too large, no id or token).
+    static let badAnswer: Int32 = 8
     /// The keyfile could not be read or written.
     static let keyfile: Int32 = 6
     /// Interrupted with Ctrl-C (128 + SIGINT).
@@ -22,7 +26,8 @@ enum ExitStatus {
         case AuthorizationError.interrupted: return interrupted
         case is AuthorizationError: return authorization
         case is ConfigurationError, is TemplateError, is ListenerError: return usage
-        case CloudElementsError.network: return network
+        case CloudElementsError.network(let error, _): return error.mayHaveArrived ? noAnswer : network
+        case CloudElementsError.unexpectedResponse: return badAnswer
         case is CloudElementsError: return cloudElements
         case is KeyfileError, is InstanceNotSaved: return keyfile
         default: return unexpected

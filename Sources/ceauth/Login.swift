@@ -9,7 +9,9 @@ struct Login: ParsableCommand {
         discussion: """
         Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment.
         Exit codes: 0 created and saved; 64 usage or configuration error; 3 consent denied, timed out or \
-        redirect refused; 4 Cloud Elements refused; 5 network failure; 6 keyfile failure; 130 interrupted.
+        redirect refused; 4 Cloud Elements answered with an HTTP error; 5 Cloud Elements unreachable (nothing \
+        created); 6 keyfile failure (an instance created but not saved is printed); 7 request sent but no \
+        answer (the instance may exist); 8 an answer that is not an instance; 130 interrupted.
         """
     )
 
@@ -90,6 +92,9 @@ struct Login: ParsableCommand {
         let signals = Self.forwardInterrupts(to: cancel)
         defer { signals.forEach { $0.cancel() } }
 
+        // Every line goes through the redactor, whatever text it carries.
+        let redactor = Redactor(environment: environment)
+        let say: @Sendable (String) -> Void = { Terminal.say(redactor.redact($0)) }
         var planned: LoginPlan?
         do {
             let library = try options.library(environment: environment)
@@ -98,33 +103,33 @@ struct Login: ParsableCommand {
             let verbose = self.verbose
             let flow = LoginFlow(
                 plan: plan, transport: URLSessionTransport(), library: library,
-                say: Terminal.say,
-                log: { line in if verbose { Terminal.say("ceauth: " + line) } },
+                say: say,
+                log: { line in if verbose { say("ceauth: " + line) } },
                 cancel: cancel
             )
             let result = try flow.run()
-            report(result, plan: plan)
+            report(result, plan: plan, say: say)
         } catch let error as InstanceNotSaved {
             // Nothing may be lost: the token exists only here now.
-            Terminal.say("ceauth: error: \(error)")
-            Terminal.say("Keep these; they are not saved anywhere else:")
-            Terminal.say("  id:    \(error.instance.id)")
-            Terminal.say("  token: \(error.instance.token.value)")
+            say("ceauth: error: \(error)")
+            say("Keep these; they are not saved anywhere else:")
+            say("  id:    \(error.instance.id)")
+            say("  token: \(error.instance.token.value)")
             if json, let plan = planned {
                 // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
                 writeJSON(error.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil)
             }
             throw ExitCode(ExitStatus.keyfile)
         } catch {
-            Terminal.say("ceauth: error: \(error)")
+            say("ceauth: error: \(error)")
             throw ExitCode(ExitStatus.code(for: error))
         }
     }
 
-    private func report(_ result: LoginResult, plan: LoginPlan) {
-        for warning in result.warnings { Terminal.say("ceauth: warning: \(warning)") }
+    private func report(_ result: LoginResult, plan: LoginPlan, say: (String) -> Void) {
+        for warning in result.warnings { say("ceauth: warning: \(warning)") }
         let instance = result.instance
-        Terminal.say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
+        say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
         if json {
             writeJSON(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath)
         }

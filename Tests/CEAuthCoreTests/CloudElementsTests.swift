@@ -40,8 +40,10 @@ import Testing
         let text = "\(error)"
         #expect(text.contains("HTTP 401") && text.contains("abc123") && text.contains("CEAUTH_USER_SECRET"))
 
-        let notJSON = CloudElementsAPI.parseError(HTTPResponse(status: 502, body: Data("<html>Bad gateway</html>".utf8)))
-        #expect(notJSON == .refused(status: 502, message: nil, providerMessage: nil, requestID: nil))
+        let notJSON = CloudElementsAPI.parseError(HTTPResponse(status: 502, headers: ["content-type": "text/html"],
+                                                                body: Data("<html>Bad gateway</html>".utf8)))
+        #expect(notJSON == .refused(status: 502, message: "the answer had a body that is not JSON (text/html, 24 bytes)",
+                                    providerMessage: nil, requestID: nil))
         #expect("\(notJSON)".contains("HTTP 502"))
         // The raw body is never shown: it may echo secrets.
         #expect(!"\(notJSON)".contains("<html>"))
@@ -61,7 +63,44 @@ import Testing
         listener.close()
         let request = HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(port)/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
-        #expect(throws: TransportError.self) { try URLSessionTransport().send(request) }
+        #expect {
+            try URLSessionTransport().send(request)
+        } throws: { error in
+            // Nothing was sent, so nothing can have been created.
+            (error as? TransportError)?.mayHaveArrived == false
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func realTransportStopsReadingPastItsLimit(closeDelimited: Bool) throws {
+        let big = Data(repeating: 0x7B, count: 3 * 1024 * 1024)
+        let server = try FakeHTTPServer { _ in FakeResponse(status: 200, body: big, closeDelimited: closeDelimited) }
+        defer { server.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
+                                  headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
+        #expect(throws: TransportError.responseTooLarge(status: 200, limit: 64 * 1024)) {
+            try URLSessionTransport(maxResponseBytes: 64 * 1024).send(request)
+        }
+        // At the limit exactly, the body is read whole.
+        let exact = try URLSessionTransport(maxResponseBytes: big.count).send(request)
+        #expect(exact.body == big)
+    }
+
+    @Test func aDroppedConnectionMayHaveBeenActedOn() throws {
+        let server = try FakeHTTPServer { _ in FakeResponse(status: 0, dropConnection: true) }
+        defer { server.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
+                                  headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
+        #expect {
+            try URLSessionTransport().send(request)
+        } throws: { error in
+            (error as? TransportError)?.mayHaveArrived == true
+        }
+    }
+
+    @Test func serverTextIsMadeSafeForATerminal() {
+        #expect(CloudElementsAPI.printable("a\u{1b}[31mb\u{07}c\nd\u{9b}e", limit: 100) == "a [31mb c d e")
+        #expect(CloudElementsAPI.printable(String(repeating: "é", count: 50), limit: 10).count == 10)
     }
 
     @Test func realTransportTimesOutOnAHungServer() throws {
@@ -114,5 +153,19 @@ import Testing
         var dumped = ""
         dump(credentials, to: &dumped)
         #expect(!dumped.contains("hunter2"))
+    }
+}
+
+@Suite struct RedactorTests {
+    @Test func secretsInAnyTextAreReplaced() {
+        let redactor = Redactor(environment: TestSecrets.environment)
+        let text = "org \(TestSecrets.org), user \(TestSecrets.user), client \(TestSecrets.clientSecret), id \(TestSecrets.clientID)"
+        let redacted = redactor.redact(text)
+        for secret in TestSecrets.all { #expect(!redacted.contains(secret)) }
+        // The client id is not a secret and stays readable.
+        #expect(redacted.contains(TestSecrets.clientID))
+        #expect(redacted.components(separatedBy: "<redacted>").count == 4)
+        // A value too short to be a real secret would blank out ordinary words.
+        #expect(Redactor(["a", "ab"]).redact("a cab") == "a cab")
     }
 }

@@ -28,7 +28,8 @@ public struct CreatedInstance: Sendable, Equatable {
 public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
     /// An HTTP error status, with what the service said about it.
     case refused(status: Int, message: String?, providerMessage: String?, requestID: String?)
-    /// No HTTP answer: the service is down, unreachable, or too slow.
+    /// No HTTP answer: the service is down or unreachable (nothing sent), or the request went
+    /// out and no answer came (it may have been acted on).
     case network(TransportError, url: String)
     /// A 2xx answer without the id and token an instance must have.
     case unexpectedResponse(status: Int, reason: String)
@@ -42,8 +43,10 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
             if let requestID, !requestID.isEmpty { text += "\n  request id: \(requestID)" }
             text += "\n  " + hint(status: status, message: (message ?? "") + " " + (providerMessage ?? ""))
             return text
+        case .network(let error, let url) where !error.mayHaveArrived:
+            return "could not reach Cloud Elements at \(url): \(error); check the network and --base-url/--env. No instance was created; the code is single-use, so run ceauth login again"
         case .network(let error, let url):
-            return "could not reach Cloud Elements at \(url): \(error); check the network and --base-url/--env. The instance may not exist; the code is single-use, so run ceauth login again"
+            return "sent the request to Cloud Elements at \(url) but got no answer: \(error). The instance may have been created: look for it in the Cloud Elements console before running ceauth login again"
         case .unexpectedResponse(let status, let reason):
             return "Cloud Elements answered HTTP \(status) but \(reason); check --base-url points at the Cloud Elements API (…/elements/api-v2)"
         }
@@ -114,13 +117,29 @@ public enum CloudElementsAPI {
     }
 
     /// Cloud Elements' error body: `{"requestId", "message", "providerMessage"}`, when it is JSON.
+    /// Otherwise (a proxy's HTML page, say) only its type and size are told, never its text.
     public static func parseError(_ response: HTTPResponse) -> CloudElementsError {
-        let json = try? JSONValue.parse(response.body)
+        guard let json = try? JSONValue.parse(response.body), case .object = json else {
+            let type = response.headers["content-type"].map { printable($0, limit: 100) } ?? "no content type"
+            let what = response.body.isEmpty ? "an empty body" : "a body that is not JSON (\(type), \(response.body.count) bytes)"
+            return .refused(status: response.status, message: "the answer had \(what)", providerMessage: nil, requestID: nil)
+        }
         func field(_ name: String) -> String? {
-            guard let value = json?[name]?.stringValue else { return nil }
-            return String(value.prefix(1000))
+            guard let value = json[name]?.stringValue else { return nil }
+            return printable(value, limit: 1000)
         }
         return .refused(status: response.status, message: field("message"),
                         providerMessage: field("providerMessage"), requestID: field("requestId"))
+    }
+
+    /// Text from the server, made safe for a terminal: control characters (escape sequences
+    /// that could rewrite the screen) become spaces, and the length is capped.
+    static func printable(_ text: String, limit: Int) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars.prefix(limit) {
+            let control = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            out.append(control ? " " : scalar)
+        }
+        return String(out)
     }
 }

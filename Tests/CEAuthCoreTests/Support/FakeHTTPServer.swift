@@ -25,6 +25,10 @@ struct FakeResponse: Sendable {
     var status: Int
     var headers: [(String, String)] = []
     var body: Data = Data()
+    /// Leave out Content-Length: the body ends when the connection closes (HTTP/1.1 allows it).
+    var closeDelimited = false
+    /// Read the request, then close without a byte of answer.
+    var dropConnection = false
 
     static func json(_ status: Int, _ value: JSONValue) -> FakeResponse {
         FakeResponse(status: status, headers: [("Content-Type", "application/json")], body: value.encoded())
@@ -107,9 +111,14 @@ final class FakeHTTPServer: @unchecked Sendable {
             socket.close()
             return
         }
+        if response.dropConnection {
+            socket.close()
+            return
+        }
         var text = "HTTP/1.1 \(response.status) \(HTTPResponseBytes.reasonPhrase(response.status))\r\n"
         for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
-        text += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
+        if !response.closeDelimited { text += "Content-Length: \(response.body.count)\r\n" }
+        text += "Connection: close\r\n\r\n"
         try? socket.sendAll(Array(text.utf8) + Array(response.body))
         socket.shutdownWrite()
         socket.close()

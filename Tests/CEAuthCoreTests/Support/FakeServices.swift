@@ -125,6 +125,8 @@ final class FakeCloudElements: @unchecked Sendable {
     enum Behaviour {
         case normal
         case fail(status: Int, body: Data)
+        /// Any answer at all, for faults: huge bodies, dropped connections.
+        case answer(FakeResponse)
         case hang
     }
 
@@ -159,6 +161,7 @@ final class FakeCloudElements: @unchecked Sendable {
         bodies.with { $0.append(parsed ?? .null) }
         switch behaviour.current {
         case .fail(let status, let body): return FakeResponse(status: status, body: body)
+        case .answer(let response): return response
         case .hang: return nil
         case .normal: break
         }

@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+import Testing
+@testable import CEAuthCore
+
+/// Cloud Elements misbehaving in every way the hardening issue names, seen through the
+/// `ceauth` binary with --verbose: a clear message, its own exit code, exactly one POST,
+/// and none of the secrets on stdout, stderr or the browser's page.
+struct CloudElementsFault: Sendable, CustomTestStringConvertible {
+    var name: String
+    var behaviour: FakeCloudElements.Behaviour
+    var exitCode: Int32
+    var saying: [String]
+    var down = false
+
+    var testDescription: String { name }
+
+    static let eightMiB = Data(repeating: UInt8(ascii: "x"), count: 8 * 1024 * 1024)
+
+    static let all: [CloudElementsFault] = [
+        CloudElementsFault(name: "500 with a JSON error", behaviour: .answer(FakeCloudElements.error(500, "Internal failure")),
+                           exitCode: 4, saying: ["HTTP 500", "Internal failure", "wait a little"]),
+        CloudElementsFault(name: "502 with an HTML page", behaviour: .answer(FakeResponse(
+            status: 502, headers: [("Content-Type", "text/html")], body: Data("<html><body>Bad gateway</body></html>".utf8))),
+                           exitCode: 4, saying: ["HTTP 502", "not JSON (text/html, 37 bytes)"]),
+        CloudElementsFault(name: "400 with a JSON error about the code", behaviour: .answer(FakeCloudElements.error(
+            400, "Error while retrieving the OAuth token", provider: "{\"error\":\"invalid_grant\"}")),
+                           exitCode: 4, saying: ["HTTP 400", "invalid_grant", "the authorization code was refused"]),
+        CloudElementsFault(name: "403 with no body", behaviour: .answer(FakeResponse(status: 403)),
+                           exitCode: 4, saying: ["HTTP 403", "an empty body", "check CEAUTH_USER_SECRET"]),
+        CloudElementsFault(name: "400 whose message echoes the secrets and has escape codes", behaviour: .answer(
+            FakeCloudElements.error(400, "bad secret \(TestSecrets.org) for \(TestSecrets.user)\u{1b}[2J\u{1b}]0;owned\u{07}",
+                                    provider: "client \(TestSecrets.clientSecret) refused")),
+                           exitCode: 4, saying: ["HTTP 400", "bad secret <redacted> for <redacted>", "client <redacted> refused"]),
+        CloudElementsFault(name: "200 that is not JSON", behaviour: .answer(FakeResponse(status: 200, body: Data("OK".utf8))),
+                           exitCode: 8, saying: ["HTTP 200 but its body is not a JSON object"]),
+        CloudElementsFault(name: "200 of 8 MiB with a length", behaviour: .answer(FakeResponse(status: 200, body: eightMiB)),
+                           exitCode: 8, saying: ["larger than 1024 KiB"]),
+        CloudElementsFault(name: "500 of 8 MiB without a length", behaviour: .answer(FakeResponse(
+            status: 500, body: eightMiB, closeDelimited: true)),
+                           exitCode: 8, saying: ["HTTP 500 but its body is larger than 1024 KiB"]),
+        CloudElementsFault(name: "a server that never answers", behaviour: .hang,
+                           exitCode: 7, saying: ["no answer within 2 seconds", "may have been created"]),
+        CloudElementsFault(name: "a server that closes without answering", behaviour: .answer(FakeResponse(status: 0, dropConnection: true)),
+                           exitCode: 7, saying: ["got no answer", "may have been created"]),
+        CloudElementsFault(name: "a server that is down", behaviour: .normal,
+                           exitCode: 5, saying: ["could not reach Cloud Elements", "No instance was created"], down: true),
+    ]
+}
+
+extension CLITests {
+    @Test(arguments: CloudElementsFault.all)
+    func cloudElementsFaultsFailClearlyWithoutSecretsOrASecondPost(fault: CloudElementsFault) throws {
+        let harness = try LoginHarness(cloudElements: fault.behaviour)
+        if fault.down { harness.cloudElements.stop() }
+        let browser = TestBrowser()
+        let started = monotonicSeconds()
+        let run = try run(["login", "gmail", "--no-browser", "--verbose", "--json", "--request-timeout", "2"],
+                          environment: harness.environment, browser: browser)
+        #expect(run.status == fault.exitCode, "stderr: \(run.stderr)")
+        for text in fault.saying { #expect(run.stderr.contains(text), "missing '\(text)' in: \(run.stderr)") }
+        #expect(run.stdout.isEmpty)
+        #expect(!run.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "a control character reached the terminal")
+        expectNoSecrets(run)
+        // The browser is told too, and its page carries no secret either.
+        let page = try #require(browser.page.current)
+        #expect(page.status == 400)
+        for secret in TestSecrets.all { #expect(!page.body.contains(secret)) }
+        // Never a second POST: a retry could create a second instance or replay the code.
+        #expect(harness.cloudElements.postCount == (fault.down ? 0 : 1))
+        #expect(harness.keyfileEntries().isEmpty)
+        #expect(monotonicSeconds() - started < 15)
+    }
+}
