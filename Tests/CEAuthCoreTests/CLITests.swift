@@ -24,7 +24,7 @@ import Testing
 
     /// Runs ceauth; when it prints the authorization URL, `browser` plays the person.
     func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
-             urlFrom recordFile: String? = nil, afterURL: ((Int32) -> Void)? = nil, limit: Double = 40) throws -> Run {
+             urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40) throws -> Run {
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -53,7 +53,7 @@ import Testing
                 if url == nil { usleep(20_000) }
             }
             if let url, let browser { browser.visit(url) }
-            if url != nil, let afterURL { afterURL(process.processIdentifier) }
+            if let url, let afterURL { afterURL(process.processIdentifier, url) }
         }
         while process.isRunning && monotonicSeconds() < deadline { usleep(5_000) }
         let exited = monotonicSeconds()
@@ -185,7 +185,7 @@ import Testing
     @Test func ctrlCEndsTheWaitCleanly() throws {
         let harness = try LoginHarness()
         let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment,
-                          afterURL: { pid in kill(pid, SIGINT) })
+                          afterURL: { pid, _ in kill(pid, SIGINT) })
         #expect(run.status == 130, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("interrupted"))
         // The port was released: the redirect URI can be bound again.

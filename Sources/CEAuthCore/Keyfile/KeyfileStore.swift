@@ -72,6 +72,7 @@ public struct KeyfileStore: Sendable {
         }
 
         let data = try KeyfileDocument.merge(existing: existing, entry: entry, path: path)
+        removeStaleTemporaryFiles()
         try writeAtomically(data, directory: directory)
         return SaveReport(warnings: warnings)
     }
@@ -118,6 +119,16 @@ public struct KeyfileStore: Sendable {
             data.append(contentsOf: buffer[..<count])
         }
         return data
+    }
+
+    /// Temporary files are only written under the lock, so any found while holding it were left
+    /// by a run that was killed before its rename; they may hold tokens, so they go.
+    private func removeStaleTemporaryFiles() {
+        let prefix = (path as NSString).lastPathComponent + ".tmp."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) && name.count == prefix.count + 6 {
+            unlink(directory + "/" + name)
+        }
     }
 
     private func writeAtomically(_ data: Data, directory: String) throws(KeyfileError) {

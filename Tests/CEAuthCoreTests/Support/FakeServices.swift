@@ -133,6 +133,7 @@ final class FakeCloudElements: @unchecked Sendable {
     let behaviour: Locked<Behaviour>
     let bodies = Locked<[JSONValue]>([])
     let nextID = Locked<Int64>(480_000)
+    let answerTogether = Locked(0)
     let google: FakeGoogle
     private(set) var server: FakeHTTPServer!
 
@@ -159,6 +160,9 @@ final class FakeCloudElements: @unchecked Sendable {
         }
         let parsed = try? JSONValue.parse(request.body)
         bodies.with { $0.append(parsed ?? .null) }
+        // Hold each answer until this many POSTs have come, so their clients go on together.
+        let until = monotonicSeconds() + 10
+        while bodies.current.count < answerTogether.current && monotonicSeconds() < until { usleep(2_000) }
         switch behaviour.current {
         case .fail(let status, let body): return FakeResponse(status: status, body: body)
         case .answer(let response): return response
