@@ -38,10 +38,15 @@ public enum CloudElementsEnvironment: String, CaseIterable, Sendable {
 public enum ServiceURL {
     /// Accepts `https://` anywhere and plain `http://` only to a loopback host, where nothing
     /// crosses the network; anything else would send secrets or codes in clear text.
-    public static func validate(_ text: String, what: String) throws(ConfigurationError) -> URL {
+    /// `sentByCEAuth`: ceauth itself sends requests there (not the browser). URLSession on Linux
+    /// refuses IPv6 literal hosts such as `[::1]` as bad URLs, so those need a host name.
+    public static func validate(_ text: String, what: String, sentByCEAuth: Bool = false) throws(ConfigurationError) -> URL {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty, let url = components.url else {
             throw .invalidURL(what: what, value: text, reason: "it is not an absolute URL")
+        }
+        if sentByCEAuth, host.contains(":") {
+            throw .invalidURL(what: what, value: text, reason: "an IPv6 address cannot be used here (Foundation's HTTP client on Linux refuses it); use a host name such as localhost")
         }
         guard components.user == nil, components.password == nil else {
             throw .invalidURL(what: what, value: text, reason: "it must not carry a user name or password")

@@ -55,14 +55,14 @@ public struct LoginOptions: Sendable {
         if let baseURL, environmentName != nil {
             throw ConfigurationError.conflictingOptions("--base-url '\(baseURL)' and --env both name the Cloud Elements API; give one")
         } else if let baseURL {
-            base = try ServiceURL.validate(baseURL, what: "--base-url")
+            base = try ServiceURL.validate(baseURL, what: "--base-url", sentByCEAuth: true)
         } else if let environmentName {
             guard let known = CloudElementsEnvironment(rawValue: environmentName.lowercased()) else {
                 throw ConfigurationError.invalidValue(option: "--env", reason: "'\(environmentName)' is not one of \(CloudElementsEnvironment.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             base = known.baseURL
         } else if let fromEnvironment = nonEmpty(environment[Variable.baseURL]) {
-            base = try ServiceURL.validate(fromEnvironment, what: Variable.baseURL)
+            base = try ServiceURL.validate(fromEnvironment, what: Variable.baseURL, sentByCEAuth: true)
         } else {
             base = CloudElementsEnvironment.us.baseURL
         }

@@ -24,13 +24,14 @@ import Testing
 
     /// Runs ceauth; when it prints the authorization URL, `browser` plays the person.
     func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
-             urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40) throws -> Run {
+             urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40,
+             executable: String = CLITests.binary) throws -> Run {
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         FileManager.default.createFile(atPath: outPath, contents: nil)
         FileManager.default.createFile(atPath: errPath, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var env = environment
         env["PATH"] = env["PATH"] ?? "/usr/bin:/bin"

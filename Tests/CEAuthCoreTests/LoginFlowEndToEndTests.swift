@@ -70,6 +70,20 @@ import Testing
         #expect(browser.page.current?.status == 200)
     }
 
+    @Test func withoutIPv4LoopbackTheWholeFlowRunsOnIPv6() throws {
+        guard (try? Socket.listen(host: "::1", port: 0)) != nil else { return }  // no IPv6 loopback here
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let result = try harness.run("gmail", browser: browser, bind: ListenerTests.noIPv4).get()
+        #expect(result.redirectURI.hasPrefix("http://[::1]:"))
+        // The same [::1] URI went to Google and to Cloud Elements, and the browser came back on it.
+        #expect(harness.google.authorizationRequests.current.first?["redirect_uri"] == result.redirectURI)
+        let body = try #require(harness.cloudElements.bodies.current.first)
+        #expect(body["configuration"]?["oauth.callback.url"]?.stringValue == result.redirectURI)
+        #expect(browser.page.current?.status == 200)
+        #expect(harness.keyfileEntries().count == 1)
+    }
+
     @Test func eventsAndCalendarIDReachCloudElements() throws {
         let harness = try LoginHarness()
         _ = try harness.run("googlecalendar") {

@@ -44,6 +44,15 @@ import Testing
         // The flag wins over the variable.
         #expect(try plan({ $0.baseURL = "https://flag.example/a" }, environment: environment.merging(["CEAUTH_BASE_URL": "https://env.example/a"]) { _, n in n }).baseURL.host == "flag.example")
         #expect(throws: ConfigurationError.self) { try plan { $0.environmentName = "mars" } }
+        // ceauth's own HTTP client cannot reach an IPv6 literal; said before the browser opens.
+        #expect {
+            try plan { $0.baseURL = "http://[::1]:8080/elements/api-v2" }
+        } throws: { error in
+            "\(error)".contains("use a host name such as localhost")
+        }
+        // The browser can: Google's URL may be one (tests on IPv6-only hosts use that).
+        #expect(try plan(environment: environment.merging(["CEAUTH_AUTHORIZE_URL": "http://[::1]:9/auth"]) { _, n in n })
+            .authorizeURL.host == "::1")
         #expect(throws: ConfigurationError.self) { try plan { $0.environmentName = "us"; $0.baseURL = "https://x.example" } }
         #expect(throws: ConfigurationError.self) { try plan { $0.baseURL = "http://api.cloud-elements.com/elements/api-v2" } }
         #expect(throws: ConfigurationError.self) {

@@ -121,6 +121,13 @@ public final class URLSessionTransport: HTTPTransport {
             return .timedOut(seconds: Int(timeout))
         case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet:
             return .cannotConnect(host: host, reason: urlError.localizedDescription)
+        case .badURL, .unsupportedURL:
+            // Refused before any connection: nothing was sent.
+            return .cannotConnect(host: host, reason: "the URL cannot be used by the HTTP client")
+        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
+             .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
+            // TLS ends before the request is written, so the server never saw it.
+            return .cannotConnect(host: host, reason: "TLS failed: \(urlError.localizedDescription)")
         default:
             return .failed(reason: "request to \(host) failed: \(urlError.localizedDescription)")
         }

@@ -14,6 +14,8 @@ final class TestBrowser: @unchecked Sendable {
     var openBlocksFor: Double = 0
     /// When false, the browser never comes back (for timeouts).
     var followsRedirect = true
+    /// Changes the redirect on its way back, as a mix-up attacker would.
+    var tamper: @Sendable (String) -> String = { $0 }
     let page = Locked<RawResponse?>(nil)
     let googleAnswer = Locked<RawResponse?>(nil)
     let opened = Locked<[URL]>([])
@@ -40,7 +42,7 @@ final class TestBrowser: @unchecked Sendable {
               let redirect = URL(string: location) else { return }
         beforeRedirect(redirect)
         redirectSentAt.with { $0 = monotonicSeconds() }
-        let result = try? RawHTTP.request(location)
+        let result = try? RawHTTP.request(tamper(location))
         page.with { $0 = result }
     }
 
@@ -101,19 +103,21 @@ final class LoginHarness {
     /// Runs the real flow (real listener, real URLSession transport, real keyfile).
     func run(_ element: String, browser: TestBrowser = TestBrowser(), timeout: Int = 20,
              environment overrides: [String: String] = [:],
-             configure: (inout LoginOptions) -> Void = { _ in }) -> Result<LoginResult, Error> {
+             configure: (inout LoginOptions) -> Void = { _ in },
+             bind: (@Sendable (String, UInt16) throws(SocketError) -> Socket)? = nil) -> Result<LoginResult, Error> {
         var options = LoginOptions(element: element)
         options.timeoutSeconds = timeout
         options.requestTimeoutSeconds = 10
         configure(&options)
         let result: Result<LoginResult, Error> = Result {
             let plan = try options.makePlan(environment: environment.merging(overrides) { _, new in new }, library: .builtIn)
-            let flow = LoginFlow(
+            var flow = LoginFlow(
                 plan: plan, transport: URLSessionTransport(),
                 openBrowser: { browser.open($0) },
                 say: { [output] line in output.with { $0.append(line) } },
                 log: { [output] line in output.with { $0.append("log: " + line) } }
             )
+            if let bind { flow.bindListener = bind }
             return try flow.run()
         }
         browser.waitUntilDone(seconds: 5)
