@@ -45,6 +45,12 @@ let package = Package(
             dependencies: ["CEAuthCore"],
             path: "Sources/CEAuthFuzz"
         ),
+        // Floods a waiting `ceauth login` with junk, then sends the genuine redirect (Scripts/stress).
+        .executableTarget(
+            name: "ceauth-stress",
+            dependencies: ["CEAuthCore"],
+            path: "Sources/CEAuthStress"
+        ),
         .testTarget(
             name: "CEAuthCoreTests",
             dependencies: ["CEAuthCore"],

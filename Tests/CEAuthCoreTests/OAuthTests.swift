@@ -141,6 +141,16 @@ import Testing
     @Test func waitsForMoreBytesUntilTheBlankLine() throws {
         #expect(try HTTPRequestHeadParser.parse(bytes("GET / HTTP/1.1\r\nHost: a\r\n")) == nil)
         #expect(try HTTPRequestHeadParser.parse([]) == nil)
+        #expect(try HTTPRequestHeadParser.parse(bytes("GE")) == nil)
+        #expect(try HTTPRequestHeadParser.parse(bytes("GET /?code=x&state=y HTTP/1.1\r\nHost: 127.0.0.1:5")) == nil)
+        #expect(try HTTPRequestHeadParser.parse(bytes("GET / HTTP/1.1\r\nUser-Agent: caf\u{e9}\t")) == nil)
+    }
+
+    /// Bytes that can never become a head are refused at once, so the connection is not held
+    /// open until its deadline waiting for a blank line that would not help.
+    @Test(arguments: ["Ge", "GET /a b c", "GET /\u{0}", "GET /caf\u{e9}", "POST\u{7f}", "GET / HTTP/1.1\r\nHost: \u{1}"])
+    func partialHeadsThatCanNeverBeValidFailEarly(text: String) {
+        #expect(throws: HTTPRequestHeadError.self) { try HTTPRequestHeadParser.parse(bytes(text)) }
     }
 
     @Test(arguments: [

@@ -48,10 +48,12 @@ public enum HTTPRequestHeadParser {
     public static func parse(_ buffer: [UInt8], limit: Int = defaultLimit) throws(HTTPRequestHeadError) -> HTTPRequestHead? {
         guard let end = headEnd(buffer) else {
             if buffer.count > limit { throw .tooLarge }
-            // Fail early on bytes that cannot start a request line, instead of waiting for more.
+            // Fail early on bytes that can never become a head, instead of holding the
+            // connection open until its deadline waiting for more.
             if let first = buffer.first, !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
                 throw .malformed("the request does not start with a method")
             }
+            if let reason = neverValid(buffer) { throw .malformed(reason) }
             return nil
         }
         guard end <= limit else { throw .tooLarge }
@@ -87,6 +89,31 @@ public enum HTTPRequestHeadParser {
             headers.append((String(name), String(value)))
         }
         return HTTPRequestHead(method: String(parts[0]), target: String(parts[1]), version: String(parts[2]), headers: headers)
+    }
+
+    /// Why a partial head can never become valid, or nil: a method that is not a token, a
+    /// request line with spaces or bytes outside printable ASCII, control bytes in headers.
+    static func neverValid(_ buffer: [UInt8]) -> String? {
+        var spaces = 0
+        var inRequestLine = true
+        for byte in buffer {
+            if inRequestLine {
+                switch byte {
+                case 13, 10: inRequestLine = false
+                case 32:
+                    spaces += 1
+                    if spaces > 2 { return "the request line is not 'METHOD TARGET VERSION'" }
+                case 0x21..<0x7F:
+                    if spaces == 0, !(byte == 0x2D || byte == 0x5F || (0x41...0x5A).contains(byte)) {
+                        return "the method is not a token"
+                    }
+                default: return "the request line has characters that are not allowed"
+                }
+            } else if byte < 0x20 && byte != 9 && byte != 10 && byte != 13 || byte == 0x7F {
+                return "a header has control characters"
+            }
+        }
+        return nil
     }
 
     /// Index just past the `\r\n` that ends the header lines (the body starts 2 bytes later), or nil.
