@@ -2,7 +2,8 @@
 // then the genuine redirect comes. Reports junk requests handled per second, the genuine
 // redirect's delay, and the ceauth process's peak memory. Run by Scripts/stress; not a unit test.
 //
-//   ceauth-stress [--requests N] [--clients N] [--idle N] [--binary PATH]
+//   ceauth-stress [--requests N] [--clients N] [--idle N] [--during] [--binary PATH]
+// --during sends the genuine redirect when half the junk is done, while the rest still flows.
 import CEAuthCore
 import Foundation
 import Glibc
@@ -12,6 +13,7 @@ struct Options {
     var clients = 8
     /// Connections opened at the start and held silent to the end (slowloris).
     var idle = 48
+    var during = false
     var binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("ceauth").path
 
     init(_ arguments: [String]) {
@@ -25,10 +27,11 @@ struct Options {
             case "--requests": requests = number(flag)
             case "--clients": clients = number(flag)
             case "--idle": idle = number(flag)
+            case "--during": during = true
             case "--binary":
                 guard let path = rest.popFirst() else { fail("--binary needs a path") }
                 binary = path
-            default: fail("unknown option \(flag); use --requests N --clients N --idle N --binary PATH")
+            default: fail("unknown option \(flag); use --requests N --clients N --idle N --during --binary PATH")
             }
         }
     }
@@ -179,8 +182,33 @@ for _ in 0..<options.idle { if let socket = try? Socket.connect(host: "127.0.0.1
     }
 }
 
+let genuineRequest = Array("GET /?code=4%2F0Agenuine&state=\(state)&iss=https%3A%2F%2Faccounts.google.com HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: stress\r\n\r\n".utf8)
 let statuses = Counter()
 let next = Counter()
+final class Measured: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: (status: Int?, seconds: Double, waitingBefore: Bool)?
+    func set(_ v: (status: Int?, seconds: Double, waitingBefore: Bool)) { lock.lock(); value = v; lock.unlock() }
+    var current: (status: Int?, seconds: Double, waitingBefore: Bool)? { lock.lock(); defer { lock.unlock() }; return value }
+}
+let measured = Measured()
+final class Memory: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func set(_ v: Int) { lock.lock(); value = v; lock.unlock() }
+    var current: Int { lock.lock(); defer { lock.unlock() }; return value }
+}
+let memoryMidFlood = Memory()
+if options.during {
+    Thread {
+        while (next.snapshot["done"] ?? 0) < options.requests / 2 { usleep(500) }
+        let waiting = process.isRunning
+        memoryMidFlood.set(peakMemoryKiB(pid: pid) ?? 0)
+        let start = now()
+        let status = exchange(genuineRequest, port: port)
+        measured.set((status, now() - start, waiting))
+    }.start()
+}
 let floodStart = now()
 let perClient = (options.requests + options.clients - 1) / options.clients
 let group = DispatchGroup()
@@ -193,20 +221,30 @@ for client in 0..<options.clients {
             guard index < options.requests else { break }
             let (bytes, closeEarly) = junk(index)
             let status = exchange(bytes, port: port, closeEarly: closeEarly)
-            statuses.add(closeEarly ? "closed early" : status.map(String.init) ?? "no answer")
+            statuses.add(status == nil ? "no answer" : closeEarly ? "closed early" : String(status!))
             next.add("done")
         }
     }.start()
 }
 group.wait()
 let floodSeconds = now() - floodStart
-let memoryAfterFlood = peakMemoryKiB(pid: pid) ?? 0
-let stillWaiting = process.isRunning
+let memoryAfterFlood = peakMemoryKiB(pid: pid) ?? memoryMidFlood.current
+let stillWaitingAfterFlood = process.isRunning
 
-// The genuine redirect, with the idle connections still open.
-let genuineStart = now()
-let genuineStatus = exchange(Array("GET /?code=4%2F0Agenuine&state=\(state)&iss=https%3A%2F%2Faccounts.google.com HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: stress\r\n\r\n".utf8), port: port)
-let genuineSeconds = now() - genuineStart
+// The genuine redirect, with the idle connections still open (or already sent, with --during).
+var genuineStatus: Int?
+var genuineSeconds = 0.0
+var stillWaiting = stillWaitingAfterFlood
+if options.during {
+    while measured.current == nil { usleep(1_000) }
+    genuineStatus = measured.current?.status
+    genuineSeconds = measured.current?.seconds ?? 0
+    stillWaiting = measured.current?.waitingBefore ?? false
+} else {
+    let genuineStart = now()
+    genuineStatus = exchange(genuineRequest, port: port)
+    genuineSeconds = now() - genuineStart
+}
 let peakBeforeExit = peakMemoryKiB(pid: pid) ?? memoryAfterFlood
 process.waitUntilExit()
 for socket in idle { socket.close() }
@@ -217,10 +255,10 @@ let leaked = secrets.filter { stderrText.contains($0) || stdoutText.contains($0)
 let counts = statuses.snapshot.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
 print("""
 ceauth-stress: \(options.requests) junk requests from \(options.clients) clients, \(idle.count) idle connections held open
-  junk handled:        \(String(format: "%.0f", Double(options.requests) / floodSeconds)) requests/s (\(String(format: "%.2f", floodSeconds)) s in all)
+  junk handled:        \(String(format: "%.0f", Double(options.requests) / floodSeconds)) requests/s (\(String(format: "%.2f", floodSeconds)) s in all\(options.during ? "; the listener closed halfway, so later ones found no listener" : ""))
   answers:             \(counts)
-  still waiting after: \(stillWaiting ? "yes" : "no")
-  genuine redirect:    HTTP \(genuineStatus.map(String.init) ?? "none") after \(String(format: "%.1f", genuineSeconds * 1000)) ms (includes the POST to Cloud Elements and the keyfile)
+  still waiting:       \(stillWaiting ? "yes" : "no") (when the genuine redirect was sent)
+  genuine redirect:    \(options.during ? "sent mid-flood, " : "")HTTP \(genuineStatus.map(String.init) ?? "none") after \(String(format: "%.1f", genuineSeconds * 1000)) ms (includes the POST to Cloud Elements and the keyfile)
   ceauth exit status:  \(process.terminationStatus); POSTs to Cloud Elements: \(posts.snapshot["POST"] ?? 0)
   ceauth peak memory:  \(memoryAtStart / 1024) MiB waiting, \(memoryAfterFlood / 1024) MiB after the flood, \(max(peakBeforeExit, memoryAfterFlood) / 1024) MiB at the end (VmHWM)
   secrets in output:   \(leaked.isEmpty ? "none" : "\(leaked.count) FOUND")
