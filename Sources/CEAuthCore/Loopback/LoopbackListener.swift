@@ -264,12 +264,10 @@ public final class LoopbackListener {
             log("answered 400 to a malformed request")
             return .done
         }
-        if let (status, reason) = screen.check(head) {
-            reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason))
-            log("answered \(status) to \(head.method) \(head.path): \(reason)")
-            return .done
-        }
-        switch validator.decide(head) {
+        // Addressed to this listener and bodiless first; only then does the OAuth check look.
+        let decision = screen.check(head).map { CallbackDecision.reject(status: $0.status, reason: $0.reason) }
+            ?? validator.decide(head)
+        switch decision {
         case .reject(let status, let reason):
             let extra: [(String, String)] = status == 405 ? [("Allow", "GET")] : []
             reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason, extraHeaders: extra))
