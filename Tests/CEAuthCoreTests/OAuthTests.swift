@@ -173,9 +173,14 @@ import Testing
     }
 
     @Test func refusesOversizedHeads() {
+        // A long target is 414, finished or not; long headers after a normal line are 431.
         let big = "GET /" + String(repeating: "a", count: 9000) + " HTTP/1.1\r\n\r\n"
-        #expect(throws: HTTPRequestHeadError.tooLarge) { try HTTPRequestHeadParser.parse(Array(big.utf8)) }
+        #expect(throws: HTTPRequestHeadError.requestLineTooLong) { try HTTPRequestHeadParser.parse(Array(big.utf8)) }
+        let bigUnfinished = "GET /" + String(repeating: "a", count: 9000)
+        #expect(throws: HTTPRequestHeadError.requestLineTooLong) { try HTTPRequestHeadParser.parse(Array(bigUnfinished.utf8)) }
         let unfinished = "GET / HTTP/1.1\r\nX: " + String(repeating: "b", count: 9000)
         #expect(throws: HTTPRequestHeadError.tooLarge) { try HTTPRequestHeadParser.parse(Array(unfinished.utf8)) }
+        let headers = "GET / HTTP/1.1\r\n" + String(repeating: "X-Pad: 0123456789abcdef\r\n", count: 400) + "\r\n"
+        #expect(throws: HTTPRequestHeadError.tooLarge) { try HTTPRequestHeadParser.parse(Array(headers.utf8)) }
     }
 }

@@ -36,6 +36,8 @@ public enum HTTPRequestHeadError: Error, Equatable {
     case malformed(String)
     /// The head is larger than the limit (answer 431).
     case tooLarge
+    /// The request line alone is larger than the limit (answer 414).
+    case requestLineTooLong
 }
 
 /// Finds and parses a request head in a growing buffer.
@@ -47,7 +49,7 @@ public enum HTTPRequestHeadParser {
     /// or throws when the bytes can never become a valid head.
     public static func parse(_ buffer: [UInt8], limit: Int = defaultLimit) throws(HTTPRequestHeadError) -> HTTPRequestHead? {
         guard let end = headEnd(buffer) else {
-            if buffer.count > limit { throw .tooLarge }
+            if buffer.count > limit { throw oversized(buffer, limit: limit) }
             // Fail early on bytes that can never become a head, instead of holding the
             // connection open until its deadline waiting for more.
             if let first = buffer.first, !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
@@ -56,7 +58,7 @@ public enum HTTPRequestHeadParser {
             if let reason = neverValid(buffer) { throw .malformed(reason) }
             return nil
         }
-        guard end <= limit else { throw .tooLarge }
+        guard end <= limit else { throw oversized(buffer, limit: limit) }
         guard let text = String(validating: buffer[..<end], as: UTF8.self) else {
             throw .malformed("the request head is not UTF-8")
         }
@@ -89,6 +91,11 @@ public enum HTTPRequestHeadParser {
             headers.append((String(name), String(value)))
         }
         return HTTPRequestHead(method: String(parts[0]), target: String(parts[1]), version: String(parts[2]), headers: headers)
+    }
+
+    /// 414 when no line break comes within the limit (the target is the long part), else 431.
+    static func oversized(_ buffer: [UInt8], limit: Int) -> HTTPRequestHeadError {
+        buffer.prefix(limit).contains(10) ? .tooLarge : .requestLineTooLong
     }
 
     /// Why a partial head can never become valid, or nil: a method that is not a token, a

@@ -255,6 +255,10 @@ public final class LoopbackListener {
                 return .keepReading
             }
             head = parsed
+        } catch .requestLineTooLong {
+            reply(connection.socket, HTTPResponseBytes.plainText(status: 414, "the request line is too long"))
+            log("answered 414 to an oversized request line")
+            return .done
         } catch .tooLarge {
             reply(connection.socket, HTTPResponseBytes.plainText(status: 431, "the request head is too large"))
             log("answered 431 to an oversized request")
