@@ -14,7 +14,7 @@ enum ExitStatus {
     static let network: Int32 = 5
     /// The request was sent but no answer came (timed out, connection dropped): the instance may exist.
     static let noAnswer: Int32 = 7
-    /// Cloud Elements answered 2xx with something that is not an instance (not JSON, too large, no id or token).
+    /// An answer that cannot be used: a 2xx that is not an instance (not JSON, no id or token), or any body over the cap.
     static let badAnswer: Int32 = 8
     /// The keyfile could not be read or written.
     static let keyfile: Int32 = 6
