@@ -48,11 +48,22 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-final class Counter: @unchecked Sendable {
+/// A value shared between the client threads, behind a lock.
+final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
-    private var counts: [String: Int] = [:]
-    func add(_ key: String) { lock.lock(); counts[key, default: 0] += 1; lock.unlock() }
-    var snapshot: [String: Int] { lock.lock(); defer { lock.unlock() }; return counts }
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    var current: Value { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ newValue: Value) { lock.lock(); value = newValue; lock.unlock() }
+    func update(_ change: (inout Value) -> Void) { lock.lock(); change(&value); lock.unlock() }
+}
+
+/// Counts outcomes by name.
+typealias Counter = Locked<[String: Int]>
+extension Locked where Value == [String: Int] {
+    convenience init() { self.init([:]) }
+    func add(_ key: String) { update { $0[key, default: 0] += 1 } }
+    var snapshot: [String: Int] { current }
 }
 
 /// Sends bytes and reads until the server closes; returns the status code, or nil.
@@ -185,20 +196,8 @@ for _ in 0..<options.idle { if let socket = try? Socket.connect(host: "127.0.0.1
 let genuineRequest = Array("GET /?code=4%2F0Agenuine&state=\(state)&iss=https%3A%2F%2Faccounts.google.com HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: stress\r\n\r\n".utf8)
 let statuses = Counter()
 let next = Counter()
-final class Measured: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: (status: Int?, seconds: Double, waitingBefore: Bool)?
-    func set(_ v: (status: Int?, seconds: Double, waitingBefore: Bool)) { lock.lock(); value = v; lock.unlock() }
-    var current: (status: Int?, seconds: Double, waitingBefore: Bool)? { lock.lock(); defer { lock.unlock() }; return value }
-}
-let measured = Measured()
-final class Memory: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func set(_ v: Int) { lock.lock(); value = v; lock.unlock() }
-    var current: Int { lock.lock(); defer { lock.unlock() }; return value }
-}
-let memoryMidFlood = Memory()
+let measured = Locked<(status: Int?, seconds: Double, waitingBefore: Bool)?>(nil)
+let memoryMidFlood = Locked(0)
 if options.during {
     Thread {
         while (next.snapshot["done"] ?? 0) < options.requests / 2 { usleep(500) }
