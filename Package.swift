@@ -18,6 +18,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // libcurl for HTTP to Cloud Elements (replaces URLSession: no spinning while it waits,
+        // nothing written to $HOME, and it tells whether a request byte was sent).
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         // Turns the top-level Templates/ folder into Swift source at build time, so a
         // copied binary still knows its built-in elements (no resource bundle to carry).
         .executableTarget(name: "TemplateEmbedder"),
@@ -29,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "CEAuthCore",
-            dependencies: ["COpenSSL"],
+            dependencies: ["COpenSSL", "CCurl"],
             plugins: ["EmbedTemplates"]
         ),
         .executableTarget(

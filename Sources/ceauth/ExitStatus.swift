@@ -14,7 +14,8 @@ enum ExitStatus {
     static let network: Int32 = 5
     /// The request was sent but no answer came (timed out, connection dropped): the instance may exist.
     static let noAnswer: Int32 = 7
-    /// An answer that cannot be used: a 2xx that is not an instance (not JSON, no id or token), or any body over the cap.
+    /// An answer that cannot be used: not HTTP at all, a 2xx that is not an instance (not JSON, no id or token),
+    /// or any body over the cap. The request was sent, so the instance may exist.
     static let badAnswer: Int32 = 8
     /// The keyfile could not be read or written.
     static let keyfile: Int32 = 6
@@ -26,6 +27,7 @@ enum ExitStatus {
         case AuthorizationError.interrupted: return interrupted
         case is AuthorizationError: return authorization
         case is ConfigurationError, is TemplateError, is ListenerError: return usage
+        case CloudElementsError.network(.notHTTP, _): return badAnswer
         case CloudElementsError.network(let error, _): return error.mayHaveArrived ? noAnswer : network
         case CloudElementsError.unexpectedResponse: return badAnswer
         case is CloudElementsError: return cloudElements

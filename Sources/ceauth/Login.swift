@@ -102,7 +102,7 @@ struct Login: ParsableCommand {
             planned = plan
             let verbose = self.verbose
             let flow = LoginFlow(
-                plan: plan, transport: URLSessionTransport(), library: library,
+                plan: plan, transport: CurlTransport(), library: library,
                 say: say,
                 log: { line in if verbose { say("ceauth: " + line) } },
                 cancel: cancel

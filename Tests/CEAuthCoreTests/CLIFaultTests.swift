@@ -43,6 +43,13 @@ struct CloudElementsFault: Sendable, CustomTestStringConvertible {
                            exitCode: 7, saying: ["no answer within 2 seconds", "may have been created"]),
         CloudElementsFault(name: "a server that closes without answering", behaviour: .answer(FakeResponse(status: 0, dropConnection: true)),
                            exitCode: 7, saying: ["got no answer", "may have been created"]),
+        // The POST was read whole before these answers: never "nothing was sent" (exit 5).
+        CloudElementsFault(name: "an answer that is not HTTP", behaviour: .answer(FakeResponse(
+            status: 0, raw: Data("NOT HTTP AT ALL".utf8))),
+                           exitCode: 8, saying: ["not an HTTP response", "may have been created"]),
+        CloudElementsFault(name: "a bare JSON body without a status line", behaviour: .answer(FakeResponse(
+            status: 0, raw: Data("{\"id\": 481234, \"token\": \"INSTANCETOKEN-raw\"}".utf8))),
+                           exitCode: 8, saying: ["not an HTTP response", "may have been created"]),
         CloudElementsFault(name: "a server that is down", behaviour: .normal,
                            exitCode: 5, saying: ["could not reach Cloud Elements", "No instance was created"], down: true),
     ]

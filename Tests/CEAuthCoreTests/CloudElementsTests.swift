@@ -64,7 +64,7 @@ import Testing
         let request = HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(port)/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
         #expect {
-            try URLSessionTransport().send(request)
+            try CurlTransport().send(request)
         } throws: { error in
             // Nothing was sent, so nothing can have been created.
             (error as? TransportError)?.mayHaveArrived == false
@@ -79,10 +79,10 @@ import Testing
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
         #expect(throws: TransportError.responseTooLarge(status: 200, limit: 64 * 1024)) {
-            try URLSessionTransport(maxResponseBytes: 64 * 1024).send(request)
+            try CurlTransport(maxResponseBytes: 64 * 1024).send(request)
         }
         // At the limit exactly, the body is read whole.
-        let exact = try URLSessionTransport(maxResponseBytes: big.count).send(request)
+        let exact = try CurlTransport(maxResponseBytes: big.count).send(request)
         #expect(exact.body == big)
     }
 
@@ -92,7 +92,7 @@ import Testing
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
         #expect {
-            try URLSessionTransport().send(request)
+            try CurlTransport().send(request)
         } throws: { error in
             (error as? TransportError)?.mayHaveArrived == true
         }
@@ -109,8 +109,41 @@ import Testing
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 1)
         let started = monotonicSeconds()
-        #expect(throws: TransportError.self) { try URLSessionTransport().send(request) }
+        #expect(throws: TransportError.self) { try CurlTransport().send(request) }
         #expect(monotonicSeconds() - started < 8)
+    }
+
+    @Test func realTransportReachesAnIPv6Literal() throws {
+        let server = try FakeHTTPServer(host: "::1") { request in
+            FakeResponse(status: 201, body: Data("\(request.method) \(request.path) \(request.headers["host"] ?? "")".utf8))
+        }
+        defer { server.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
+                                  headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
+        let response = try CurlTransport().send(request)
+        #expect(response.status == 201)
+        #expect(String(decoding: response.body, as: UTF8.self) == "POST /instances [::1]:\(server.port)")
+    }
+
+    /// "Nothing was sent" (exit 5) only when no request byte left: an answer that is not HTTP
+    /// came after the whole request was written, so the server may have acted on it.
+    @Test(arguments: ["NOT HTTP AT ALL", "{\"id\": 1, \"token\": \"t\"}"])
+    func anAnswerThatIsNotHTTPMayHaveBeenActedOn(answer: String) throws {
+        let received = Locked<Int>(0)
+        let server = try FakeHTTPServer { request in
+            received.with { $0 = request.body.count }
+            return FakeResponse(status: 0, raw: Data(answer.utf8))
+        }
+        defer { server.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
+                                  headers: [:], body: Data("{\"x\":1}".utf8), timeoutSeconds: 5)
+        #expect {
+            try CurlTransport().send(request)
+        } throws: { error in
+            guard case .notHTTP? = error as? TransportError else { return false }
+            return (error as? TransportError)?.mayHaveArrived == true
+        }
+        #expect(received.current == 7)
     }
 
     @Test func realTransportDoesNotFollowRedirects() throws {
@@ -122,7 +155,7 @@ import Testing
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
-        let response = try URLSessionTransport().send(request)
+        let response = try CurlTransport().send(request)
         #expect(response.status == 307)
         #expect(hits.current == 1)
     }
@@ -132,6 +165,8 @@ import Testing
         ("http://127.0.0.1:8080/elements/api-v2", true),
         ("http://localhost:1/x", true),
         ("http://[::1]:1/x", true),
+        ("http://127.0.0.1:0/x", false),
+        ("http://127.0.0.1:65536/x", false),
         ("http://api.cloud-elements.com/elements/api-v2", false),
         ("http://127.0.0.1.evil.example/x", false),
         ("ftp://api.cloud-elements.com/", false),

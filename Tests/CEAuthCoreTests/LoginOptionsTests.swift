@@ -44,12 +44,19 @@ import Testing
         // The flag wins over the variable.
         #expect(try plan({ $0.baseURL = "https://flag.example/a" }, environment: environment.merging(["CEAUTH_BASE_URL": "https://env.example/a"]) { _, n in n }).baseURL.host == "flag.example")
         #expect(throws: ConfigurationError.self) { try plan { $0.environmentName = "mars" } }
-        // ceauth's own HTTP client cannot reach an IPv6 literal; said before the browser opens.
+        // libcurl reaches IPv6 literals (URLSession on Linux could not).
+        #expect(try plan { $0.baseURL = "http://[::1]:8080/elements/api-v2" }.baseURL.host == "::1")
+        // What the HTTP client would refuse is refused before the browser opens.
         #expect {
-            try plan { $0.baseURL = "http://[::1]:8080/elements/api-v2" }
+            try plan { $0.baseURL = "http://127.0.0.1:99999/elements/api-v2" }
         } throws: { error in
-            "\(error)".contains("use a host name such as localhost")
+            "\(error)".contains("the port must be between 1 and 65535")
         }
+        // The base URL is used as libcurl reads it, everywhere (request, keyfile, messages).
+        #expect(try plan { $0.baseURL = "http://127.000.000.001:8080/elements/api-v2" }.baseURL.absoluteString
+            == "http://127.0.0.1:8080/elements/api-v2")
+        // A dotted host that libcurl would send to DNS is not taken for loopback.
+        #expect(throws: ConfigurationError.self) { try plan { $0.baseURL = "http://127.0.0.08:8080/elements/api-v2" } }
         // The browser can: Google's URL may be one (tests on IPv6-only hosts use that).
         #expect(try plan(environment: environment.merging(["CEAUTH_AUTHORIZE_URL": "http://[::1]:9/auth"]) { _, n in n })
             .authorizeURL.host == "::1")

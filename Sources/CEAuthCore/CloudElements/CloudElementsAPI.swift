@@ -45,6 +45,8 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
             return text
         case .network(let error, let url) where !error.mayHaveArrived:
             return "could not reach Cloud Elements at \(url): \(error); check the network and --base-url/--env. No instance was created; the code is single-use, so run ceauth login again"
+        case .network(.notHTTP(let reason), let url):
+            return "sent the request to Cloud Elements at \(url), but what came back is not an HTTP response (\(reason)). The instance may have been created: look for it in the Cloud Elements console before running ceauth login again, and check --base-url/--env"
         case .network(let error, let url):
             return "sent the request to Cloud Elements at \(url) but got no answer: \(error). The instance may have been created: look for it in the Cloud Elements console before running ceauth login again"
         case .unexpectedResponse(let status, let reason):

@@ -29,6 +29,8 @@ struct FakeResponse: Sendable {
     var closeDelimited = false
     /// Read the request, then close without a byte of answer.
     var dropConnection = false
+    /// Read the request, then answer these bytes as they are (no status line, no headers).
+    var raw: Data?
 
     static func json(_ status: Int, _ value: JSONValue) -> FakeResponse {
         FakeResponse(status: status, headers: [("Content-Type", "application/json")], body: value.encoded())
@@ -45,11 +47,13 @@ final class FakeHTTPServer: @unchecked Sendable {
     private var stopped = false
     private var done = DispatchSemaphore(value: 0)
 
-    var baseURL: String { "http://127.0.0.1:\(port)" }
+    let host: String
+    var baseURL: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
 
     /// `handler` returning nil means: accept the request and never answer (a hung server).
-    init(handler: @escaping @Sendable (FakeRequest) -> FakeResponse?) throws {
-        listener = try Socket.listen(host: "127.0.0.1", port: 0)
+    init(host: String = "127.0.0.1", handler: @escaping @Sendable (FakeRequest) -> FakeResponse?) throws {
+        self.host = host
+        listener = try Socket.listen(host: host, port: 0)
         port = try listener.localPort()
         self.handler = handler
         let thread = Thread { [self] in acceptLoop() }
@@ -112,6 +116,12 @@ final class FakeHTTPServer: @unchecked Sendable {
             return
         }
         if response.dropConnection {
+            socket.close()
+            return
+        }
+        if let raw = response.raw {
+            try? socket.sendAll(Array(raw))
+            socket.shutdownWrite()
             socket.close()
             return
         }

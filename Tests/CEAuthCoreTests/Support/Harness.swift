@@ -112,7 +112,7 @@ final class LoginHarness {
         let result: Result<LoginResult, Error> = Result {
             let plan = try options.makePlan(environment: environment.merging(overrides) { _, new in new }, library: .builtIn)
             var flow = LoginFlow(
-                plan: plan, transport: URLSessionTransport(),
+                plan: plan, transport: CurlTransport(),
                 openBrowser: { browser.open($0) },
                 say: { [output] line in output.with { $0.append(line) } },
                 log: { [output] line in output.with { $0.append("log: " + line) } }
