@@ -6,6 +6,22 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case invalidURL(what: String, value: String, reason: String)
     case conflictingOptions(String)
     case invalidValue(option: String, reason: String)
+    case controlCharacterInVariable(String, character: String)
+
+    /// The name of the first control character in `value` (e.g. "a carriage return"), or nil.
+    static func controlCharacter(in value: String) -> String? {
+        guard let scalar = value.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
+            return nil
+        }
+        switch scalar {
+        case "\r": return "a carriage return (CR)"
+        case "\n": return "a line feed (LF)"
+        case "\t": return "a tab"
+        default:
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            return "the control character U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+    }
 
     public var description: String {
         switch self {
@@ -18,6 +34,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return text
         case .invalidValue(let option, let reason):
             return "\(option): \(reason)"
+        case .controlCharacterInVariable(let name, let character):
+            return "\(name) contains \(character), which cannot be sent in an HTTP header; remove it and run again (a value read from a file with Windows line endings ends in CR: tr -d '\\r'). Its value is not shown"
         }
     }
 }

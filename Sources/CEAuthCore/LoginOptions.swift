@@ -50,6 +50,13 @@ public struct LoginOptions: Sendable {
         let required = [Variable.userSecret, Variable.orgSecret, Variable.clientID, Variable.clientSecret]
         let missing = required.filter { nonEmpty(environment[$0]) == nil }
         guard missing.isEmpty else { throw ConfigurationError.missingEnvironment(missing) }
+        // A CR from a file saved with Windows line endings would end the Authorization header
+        // early (the HTTP client drops it silently); say which variable, never its value.
+        for name in required {
+            if let character = ConfigurationError.controlCharacter(in: environment[name]!) {
+                throw ConfigurationError.controlCharacterInVariable(name, character: character)
+            }
+        }
 
         let base: URL
         if let baseURL, environmentName != nil {

@@ -68,7 +68,24 @@ public struct LoopbackRedirect: Sendable, Equatable {
             throw .invalidRedirectURI(text, reason: "the port must be between 1 and 65535")
         }
         let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        if let reason = browserWouldRewrite(path) {
+            throw .invalidRedirectURI(text, reason: reason)
+        }
         return LoopbackRedirect(host: host, port: UInt16(port), path: path)
+    }
+
+    /// Browsers normalise a URL before they follow it (WHATWG URL): `.` and `..` segments,
+    /// also spelled `%2e`, are resolved and `\\` becomes `/`. Such a redirect URI would reach the
+    /// listener as another path, and Google compares it as written: refuse it up front.
+    static func browserWouldRewrite(_ path: String) -> String? {
+        if path.contains("\\") { return "its path has a backslash, which browsers turn into '/'; use '/'" }
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            let spelled = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
+            if spelled == "." || spelled == ".." {
+                return "its path has a '\(segment)' segment, which browsers resolve before following the redirect, so it would never match; write the path without it"
+            }
+        }
+        return nil
     }
 
     /// The addresses to listen on: `localhost` may resolve to either family in the browser.

@@ -106,6 +106,11 @@ public enum InstanceBodyRenderer {
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .invalidParameterValue(option: option, reason: "the value contains control characters")
         }
+        // "." and ".." are path segments of their own: /calendars/../changed-events would
+        // name another resource. No calendar (or other) id is a lone dot or two.
+        guard value != ".", value != ".." else {
+            throw .invalidParameterValue(option: option, reason: "'\(value)' is a relative path segment, not an id")
+        }
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: "/;?#%")
         return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import CEAuthCore
+
+/// The second hardening round's pure checks: each refuses, before the browser opens, an input
+/// that used to pass and fail only after the code was spent.
+@Suite struct PreBrowserCheckTests {
+    func plan(_ environment: [String: String], _ configure: (inout LoginOptions) -> Void = { _ in }) throws -> LoginPlan {
+        var options = LoginOptions(element: "googlecalendar")
+        configure(&options)
+        return try options.makePlan(environment: environment.merging(["HOME": "/home/u"]) { _, new in new }, library: .builtIn)
+    }
+
+    @Test(arguments: ["CEAUTH_USER_SECRET", "CEAUTH_ORG_SECRET", "CEAUTH_CLIENT_ID", "CEAUTH_CLIENT_SECRET"],
+          ["\r", "\n", "\u{01}", "\u{7F}", "\u{85}"])
+    func aControlCharacterInAVariableIsNamedNeverShown(variable: String, character: String) {
+        var environment = TestSecrets.environment
+        let value = "VALUE-77aa" + character
+        environment[variable] = value
+        #expect {
+            try plan(environment)
+        } throws: { error in
+            guard case ConfigurationError.controlCharacterInVariable(let name, _) = error else { return false }
+            let text = "\(error)"
+            return name == variable && text.contains(variable) && !text.contains("VALUE-77aa")
+        }
+    }
+
+    @Test func aCarriageReturnIsSaidPlainly() {
+        var environment = TestSecrets.environment
+        environment["CEAUTH_ORG_SECRET"] = TestSecrets.org + "\r"
+        #expect {
+            try plan(environment)
+        } throws: { error in
+            "\(error)".contains("CEAUTH_ORG_SECRET contains a carriage return (CR)")
+        }
+    }
+
+    @Test(arguments: [
+        "http://127.0.0.1:8080/a/../b", "http://127.0.0.1:8080/./cb", "http://127.0.0.1:8080/cb/.",
+        "http://127.0.0.1:8080/cb/..", "http://localhost:8080/%2e%2E/cb", "http://[::1]:8080/x/%2E/cb",
+        "http://127.0.0.1:8080/.%2e/cb",
+    ])
+    func aRedirectPathThatBrowsersRewriteIsRefused(uri: String) {
+        #expect {
+            try plan(TestSecrets.environment) { $0.redirectURI = uri }
+        } throws: { error in
+            guard case ListenerError.invalidRedirectURI = error else { return false }
+            return "\(error)".contains("browsers resolve")
+        }
+    }
+
+    @Test(arguments: ["http://127.0.0.1:8080/a.b/..c/cb", "http://127.0.0.1:8080/.well-known/cb", "http://127.0.0.1:8080/cb..",
+                      "http://127.0.0.1:8080/"])
+    func dotsInsideASegmentAreFine(uri: String) throws {
+        #expect(try plan(TestSecrets.environment) { $0.redirectURI = uri }.redirect.port == 8080)
+    }
+
+    @Test(arguments: [".", ".."])
+    func aCalendarIDThatIsADotSegmentIsRefused(id: String) throws {
+        let template = try TemplateLibrary.builtIn.element("googlecalendar")
+        let values = InstanceValues(code: "c", clientID: "id", clientSecret: Secret("s"), redirectURI: "http://127.0.0.1:1/",
+                                    name: "n", tags: [], events: EventsOptions(callbackURL: "https://e.example/",
+                                                                               parameters: ["calendarId": id]))
+        #expect(throws: TemplateError.invalidParameterValue(option: "--calendar-id", reason: "'\(id)' is a relative path segment, not an id")) {
+            try InstanceBodyRenderer.render(template, values: values)
+        }
+        // Dots inside an id are ordinary characters.
+        var dotted = values
+        dotted.events?.parameters["calendarId"] = "..."
+        let body = try InstanceBodyRenderer.render(template, values: dotted)
+        #expect(body.encoded().range(of: Data("/calendars/.../changed-events".utf8)) != nil)
+    }
+}
