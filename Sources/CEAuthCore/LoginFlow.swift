@@ -109,7 +109,7 @@ public struct LoginFlow {
         _ = try InstanceBodyRenderer.render(plan.template, values: values(code: "", redirectURI: ""))
         let successPage = try library.page("success.html")
         let failurePage = try library.page("failure.html")
-        try KeyfileStore(path: plan.keyfilePath).preflight()
+        for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
 
         let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits, bind: bindListener)
         defer { listener.close() }

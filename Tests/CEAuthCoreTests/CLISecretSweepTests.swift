@@ -57,7 +57,7 @@ extension CLITests {
         case .keyfileTooOpen:
             try Data("{\"instances\": []}".utf8).write(to: URL(fileURLWithPath: keyfile))
             chmod(keyfile, 0o644)
-            expected = (0, "was readable by others (mode 644)")
+            expected = (0, "was readable by others (mode 0644)")
         case .wrongPlatformSecret:
             env["CEAUTH_USER_SECRET"] = "USERSECRET-not-the-right-one"
             expected = (4, "HTTP 401")

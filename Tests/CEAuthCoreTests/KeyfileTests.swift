@@ -69,10 +69,14 @@ import Testing
         let path = directory.path + "/keys.json"
         try Data(#"{"instances": []}"#.utf8).write(to: URL(fileURLWithPath: path))
         chmod(path, 0o644)
+        chmod(directory.path, 0o755)
         let report = try KeyfileStore(path: path).save(entry(1))
-        #expect(report.warnings.count == 1)
-        #expect(report.warnings.first?.contains("644") == true)
+        // The folder holds only the keyfile, so it is narrowed too.
+        #expect(report.warnings.count == 2)
+        #expect(report.warnings.contains { $0.contains("was readable by others (mode 0644)") })
+        #expect(report.warnings.contains { $0.contains("was open to other users (mode 0755); it is now 0700") })
         #expect(fileMode(path) == 0o600)
+        #expect(fileMode(directory.path) == 0o700)
     }
 
     @Test func unparseableFileIsNeverOverwritten() throws {

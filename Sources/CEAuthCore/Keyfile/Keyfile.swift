@@ -32,6 +32,9 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
     case unparseable(path: String, reason: String)
     case symlink(path: String)
     case notRegularFile(path: String)
+    case notOurs(path: String, owner: UInt32)
+    case unsafeFolder(path: String, reason: String)
+    case unusableLock(path: String, reason: String)
     case io(path: String, operation: String, reason: String)
     case lockTimeout(path: String, seconds: Int)
     case noLocation
@@ -44,6 +47,12 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
             return "the keyfile \(path) is a symbolic link; ceauth does not write through links. Replace it with a regular file or pass another --keyfile"
         case .notRegularFile(let path):
             return "the keyfile \(path) is not a regular file; pass another --keyfile"
+        case .notOurs(let path, let owner):
+            return "the keyfile \(path) belongs to another user (uid \(owner)); ceauth rewrites only your own keyfile. Run ceauth as that user, or pass another --keyfile"
+        case .unsafeFolder(let path, let reason):
+            return "the keyfile's folder \(path) \(reason). Keep the keyfile in a folder of your own (the default is ~/.config/ceauth), or pass another --keyfile"
+        case .unusableLock(let path, let reason):
+            return "the lock file \(path) \(reason), so the keyfile could not be saved; remove it (ceauth creates it again) or pass another --keyfile"
         case .io(let path, let operation, let reason):
             return "cannot \(operation) \(path): \(reason)"
         case .lockTimeout(let path, let seconds):
