@@ -75,4 +75,18 @@ extension CLITests {
         #expect(harness.cloudElements.postCount == 0)
         #expect(!FileManager.default.fileExists(atPath: folder + "/keys.json"))
     }
+
+    @Test func localhostWithTheIPv6PortSquattedFailsAtOnceWithExit64() throws {
+        guard let squatter = try? Socket.listen(host: "::1", port: 0) else { return }  // no IPv6 loopback here
+        defer { squatter.close() }
+        let port = try squatter.localPort()
+        let harness = try LoginHarness()
+        let started = monotonicSeconds()
+        let run = try run(["login", "gmail", "--no-browser", "--redirect-uri", "http://localhost:\(port)/cb"],
+                          environment: harness.environment)
+        #expect(run.status == 64, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("port \(port) on ::1 is already in use"))
+        #expect(!run.stderr.contains("/o/oauth2/"), "the URL was printed: \(run.stderr)")
+        #expect(monotonicSeconds() - started < 10)
+    }
 }

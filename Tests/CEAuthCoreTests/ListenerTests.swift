@@ -223,6 +223,50 @@ import Testing
         #expect(listener.addresses.contains("::1") == v6)
     }
 
+    /// Another process holds [::1]:PORT: a browser that resolves localhost to ::1 would hand
+    /// it the code and the state. That is "port in use", never a quiet IPv4-only listener.
+    @Test func localhostWithTheIPv6PortSquattedIsPortInUse() throws {
+        guard let squatter = try? Socket.listen(host: "::1", port: 0) else { return }  // no IPv6 loopback here
+        defer { squatter.close() }
+        let port = try squatter.localPort()
+        #expect(throws: ListenerError.portInUse(host: "::1", port: port)) {
+            try LoopbackListener(redirect: LoopbackRedirect.parse("http://localhost:\(port)/cb"))
+        }
+        // The IPv4 half bound on the way was let go at once.
+        let again = try Socket.listen(host: "127.0.0.1", port: port)
+        again.close()
+    }
+
+    @Test func onlyAMissingAddressFamilyMayBeSkippedForLocalhost() throws {
+        let probe = try LoopbackListener(redirect: .ephemeral)
+        let port = probe.port
+        probe.close()
+        let redirect = try LoopbackRedirect.parse("http://localhost:\(port)/")
+        func failingIPv6(_ code: Int32) -> @Sendable (String, UInt16) throws(SocketError) -> Socket {
+            { (host, port) throws(SocketError) in
+                if host == "::1" { throw SocketError("bind", code: code) }
+                return try Socket.listen(host: host, port: port)
+            }
+        }
+        for code in [EADDRNOTAVAIL, EAFNOSUPPORT] {
+            let listener = try LoopbackListener(redirect: redirect, limits: .init(), bind: failingIPv6(code))
+            #expect(listener.addresses == ["127.0.0.1"])
+            listener.close()
+        }
+        #expect(throws: ListenerError.portInUse(host: "::1", port: port)) {
+            try LoopbackListener(redirect: redirect, limits: .init(), bind: failingIPv6(EADDRINUSE))
+        }
+        #expect(throws: ListenerError.cannotListen(host: "::1", port: port, SocketError("bind", code: EACCES))) {
+            try LoopbackListener(redirect: redirect, limits: .init(), bind: failingIPv6(EACCES))
+        }
+        // On a host with no IPv4 loopback, localhost is served on ::1 alone.
+        if (try? Socket.listen(host: "::1", port: 0)) != nil {
+            let listener = try LoopbackListener(redirect: redirect, limits: .init(), bind: Self.noIPv4)
+            #expect(listener.addresses == ["::1"])
+            listener.close()
+        }
+    }
+
     @Test(arguments: [
         ("http://127.0.0.1:8080/oauth/callback", "127.0.0.1", 8080, "/oauth/callback"),
         ("http://localhost:8080", "localhost", 8080, "/"),

@@ -115,19 +115,28 @@ public final class LoopbackListener {
         var sockets: [Socket] = []
         var port = redirect.port
         var bound: [String] = []
-        for (index, address) in redirect.bindAddresses.enumerated() {
+        var absent: (address: String, error: SocketError)?
+        for address in redirect.bindAddresses {
             do {
                 let socket = try bind(address, port)
                 if port == 0 { port = try socket.localPort() }
                 sockets.append(socket)
                 bound.append(address)
             } catch {
-                // For localhost the second family is optional: the first one already serves it.
-                if index > 0 { continue }
+                // For localhost an address family that does not exist on this machine may be
+                // skipped: the browser cannot resolve localhost to it either. One that is in use
+                // or refused may not: a browser that resolves localhost there would hand the code
+                // and state to whoever holds it.
+                let missingFamily = error.code == EADDRNOTAVAIL || error.code == EAFNOSUPPORT
+                if missingFamily && redirect.bindAddresses.count > 1 {
+                    absent = (address, error)
+                    continue
+                }
                 if error.code == EADDRINUSE { throw .portInUse(host: address, port: port) }
                 throw .cannotListen(host: address, port: port, error)
             }
         }
+        if sockets.isEmpty, let absent { throw .cannotListen(host: absent.address, port: port, absent.error) }
         return (sockets, port, bound)
     }
 
