@@ -90,3 +90,34 @@ extension CLITests {
         #expect(monotonicSeconds() - started < 10)
     }
 }
+
+extension CLITests {
+    @Test func aKeyfileWithADuplicatedKeyIsRefusedBeforeTheBrowserAndLeftAsItIs() throws {
+        let harness = try LoginHarness()
+        let folder = (harness.keyfile as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let text = #"{"instances": [{"id": 1, "token": "A"}], "instances": [{"id": 2, "token": "B"}]}"#
+        try Data(text.utf8).write(to: URL(fileURLWithPath: harness.keyfile))
+        chmod(harness.keyfile, 0o600)
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment)
+        #expect(run.status == 6, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("the key \"instances\" appears twice in one object"))
+        #expect(harness.cloudElements.postCount == 0)
+        #expect(FileManager.default.contents(atPath: harness.keyfile) == Data(text.utf8))
+    }
+
+    @Test func aLoginKeepsWhatItDoesNotOwnByteForByte() throws {
+        let harness = try LoginHarness()
+        let folder = (harness.keyfile as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let kept = [#""quota": 18446744073709551615"#, #""offset": -0"#, "\"caf\u{e9}\": 1", "\"cafe\u{301}\": 2", #""note": "\ud83d\ude00""#]
+        let text = "{\"instances\": [{\"id\": 7, \"token\": \"T7\", " + kept.joined(separator: ", ") + "}], \"owner\": \"me\"}"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: harness.keyfile))
+        chmod(harness.keyfile, 0o600)
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let out = String(decoding: FileManager.default.contents(atPath: harness.keyfile) ?? Data(), as: UTF8.self)
+        for member in kept + [#""owner": "me""#, #""token": "T7""#] { #expect(out.contains(member), "lost \(member) in \(out)") }
+        #expect(harness.keyfileEntries().count == 2)
+    }
+}

@@ -122,3 +122,70 @@ import Testing
         #expect(ids == Set(1...16))
     }
 }
+
+/// A rewrite keeps what ceauth does not own, exactly; a file it cannot keep that way is refused.
+@Suite struct LosslessKeyfileTests {
+    let entry = KeyfileEntry(name: "new", id: 9, token: Secret("t9"), element: "gmail", baseURL: "https://x.example", created: "c")
+
+    func merged(_ text: String) throws -> String {
+        String(decoding: try KeyfileDocument.merge(existing: Data(text.utf8), entry: entry, path: "k"), as: UTF8.self)
+    }
+
+    @Test(arguments: [
+        #"{"instances": [{"id": 1, "token": "A"}], "instances": [{"id": 2, "token": "B"}]}"#,
+        #"{"instances": [{"id": 1, "token": "A", "token": "B"}]}"#,
+        #"{"instances": [], "x": {"a": 1, "\u0061": 2}}"#,
+    ])
+    func aDuplicatedKeyIsRefusedNeverMerged(text: String) {
+        #expect {
+            try merged(text)
+        } throws: { error in
+            guard case KeyfileError.unparseable(_, let reason) = error else { return false }
+            return reason.contains("appears twice in one object")
+        }
+    }
+
+    @Test func numbersAndStringsSurviveByteForByte() throws {
+        let kept = [
+            #""big": 18446744073709551615"#, #""negativeZero": -0"#, #""exp": 1.0E+2"#, #""tiny": 0.1000000000000000055511151231257827"#,
+            #""precomposed café": "caf\u00e9""#, "\"decomposed cafe\u{301}\": \"cafe\u{301}\"",
+            #""lone": "\ud800""#, #""slash": "a\/b""#, #""unicode": "ünï""#,
+        ]
+        let text = "{\"instances\": [{\"id\": 1, \"token\": \"t1\", \"baseUrl\": \"https://x.example\", \(kept[0])}], " + kept.dropFirst().joined(separator: ", ") + "}"
+        let out = try merged(text)
+        for member in kept { #expect(out.contains(member), "lost \(member) in \(out)") }
+        // Keys equal only after Unicode normalisation are two keys, and both stay.
+        let parsed = try LosslessJSON.parse(Data(out.utf8))
+        guard case .object(let members) = parsed else { Issue.record("not an object"); return }
+        #expect(members.map(\.key.value) == ["instances", "negativeZero", "exp", "tiny", "precomposed café",
+                                             "decomposed cafe\u{301}", "lone", "slash", "unicode"])
+        #expect(KeyfileDocument.entries(Data(out.utf8)).count == 2)
+    }
+
+    @Test func aSecondRewriteChangesNothingButTheNewEntry() throws {
+        let once = try merged(#"{"z": 1, "instances": [{"id": 9, "baseUrl": "https://x.example", "token": "old"}], "a": [1, 2.50]}"#)
+        #expect(once.contains("\"token\": \"t9\"") && !once.contains("old"))
+        let twice = String(decoding: try KeyfileDocument.merge(existing: Data(once.utf8), entry: entry, path: "k"), as: UTF8.self)
+        #expect(twice == once)
+        #expect(once.contains("2.50"))
+        #expect(once.firstRange(of: "\"z\"")!.lowerBound < once.firstRange(of: "\"a\"")!.lowerBound)
+    }
+
+    @Test(arguments: ["{\"a\": 01}", "{\"a\": \"\u{01}\"}", "{\"a\": \"\\x\"}", "{\"a\": \"\\u+123\"}", "[1,]", "{\"a\" 1}",
+                      "{\"a\": 1} x", String(repeating: "[", count: 300) + String(repeating: "]", count: 300), "\"\\ud800", "nul"])
+    func invalidJSONIsRefused(text: String) {
+        #expect(throws: LosslessJSON.ParseError.self) { try LosslessJSON.parse(Data(text.utf8)) }
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        #expect(throws: LosslessJSON.ParseError.self) { try LosslessJSON.parse([0x22, 0xC3, 0x28, 0x22]) }
+        #expect(throws: LosslessJSON.ParseError.self) { try LosslessJSON.parse([0x22, 0xED, 0xA0, 0x80, 0x22]) }
+    }
+
+    @Test func stringsCeauthWritesAreSafeToCat() {
+        let escaped = JSONString("a\u{1b}]0;x\u{07}b\u{202e}c\u{85}\"\\")
+        #expect(escaped.raw == #"a\u001b]0;x\u0007b\u202ec\u0085\"\\"#)
+        #expect(escaped.value == "a\u{1b}]0;x\u{07}b\u{202e}c\u{85}\"\\")
+        #expect((try? LosslessJSON.parse(Data(("\"" + escaped.raw + "\"").utf8)).stringValue) == escaped.value)
+    }
+}

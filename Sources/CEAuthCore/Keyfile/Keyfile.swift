@@ -19,10 +19,12 @@ public struct KeyfileEntry: Sendable, Equatable {
         self.created = created
     }
 
-    var json: JSONValue {
+    /// The entry as ceauth writes it, in this order.
+    var json: LosslessJSON {
         .object([
-            "name": .string(name), "id": .integer(id), "token": .string(token.value),
-            "element": .string(element), "baseUrl": .string(baseURL), "created": .string(created),
+            .init("name", .string(JSONString(name))), .init("id", .number(String(id))),
+            .init("token", .string(JSONString(token.value))), .init("element", .string(JSONString(element))),
+            .init("baseUrl", .string(JSONString(baseURL))), .init("created", .string(JSONString(created))),
         ])
     }
 }
@@ -64,38 +66,53 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The keyfile's JSON, `{"instances": [...]}`. Pure: merging works on bytes, no files.
+/// Lossless: what ceauth does not own (other entries, other fields, numbers, strings, member
+/// order) is written back exactly as it was read; a file it cannot read that way is refused.
 public enum KeyfileDocument {
-    /// Adds `entry` to the document in `existing` (nil: no file yet). Entries and fields that are
-    /// already there are kept as they are; an entry with the same id and base URL is replaced.
+    /// Adds `entry` to the document in `existing` (nil: no file yet). An entry with the same id
+    /// and base URL is replaced; everything else stays as it is.
     public static func merge(existing: Data?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> Data {
-        var root: [String: JSONValue] = [:]
-        if let existing, !existing.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            guard let parsed = try? JSONValue.parse(existing) else {
-                throw .unparseable(path: path, reason: "it is not valid JSON")
+        var members = try rootMembers(existing, path: path)
+        let key = Array("instances".utf16)
+        let index = members.firstIndex { $0.key.units == key }
+        var instances: [LosslessJSON] = []
+        if let index {
+            guard case .array(let items) = members[index].value else {
+                throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
             }
-            guard case .object(let members) = parsed else {
-                throw .unparseable(path: path, reason: "it is not a JSON object")
-            }
-            root = members
-        }
-        var instances: [JSONValue] = []
-        switch root["instances"] {
-        case nil: break
-        case .array(let items)?: instances = items
-        default: throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
+            instances = items
         }
         instances.removeAll { item in
-            item["id"] == .integer(entry.id) && item["baseUrl"]?.stringValue == entry.baseURL
+            item["id"]?.integerValue == entry.id && item["baseUrl"]?.stringValue == entry.baseURL
         }
         instances.append(entry.json)
-        root["instances"] = .array(instances)
-        return JSONValue.object(root).encoded(pretty: true) + Data("\n".utf8)
+        if let index {
+            members[index].value = .array(instances)
+        } else {
+            members.append(.init("instances", .array(instances)))
+        }
+        return Data((LosslessJSON.object(members).encoded(pretty: true) + "\n").utf8)
     }
 
-    /// The entries a keyfile holds (for reading it back).
+    /// The entries a keyfile holds (for reading it back); none when it cannot be parsed.
     public static func entries(_ data: Data) -> [JSONValue] {
-        guard let parsed = try? JSONValue.parse(data), case .array(let items)? = parsed["instances"] else { return [] }
-        return items
+        guard let parsed = try? LosslessJSON.parse(data), case .array(let items)? = parsed["instances"] else { return [] }
+        return items.map(\.jsonValue)
+    }
+
+    /// The top-level members; none for a missing or blank file.
+    private static func rootMembers(_ existing: Data?, path: String) throws(KeyfileError) -> [LosslessJSON.Member] {
+        guard let existing, !existing.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
+        let parsed: LosslessJSON
+        do {
+            parsed = try LosslessJSON.parse(existing)
+        } catch {
+            throw .unparseable(path: path, reason: "it is not valid JSON: \(error)")
+        }
+        guard case .object(let members) = parsed else {
+            throw .unparseable(path: path, reason: "it is not a JSON object")
+        }
+        return members
     }
 
     /// `$XDG_CONFIG_HOME/ceauth/keys.json`, else `~/.config/ceauth/keys.json`.

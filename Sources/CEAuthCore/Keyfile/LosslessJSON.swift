@@ -1,0 +1,325 @@
+/// JSON that keeps what it read, for files ceauth rewrites but does not own all of: members in
+/// their order, numbers and strings as their source text (so `18446744073709551615`, `-0` and
+/// `"e\u0301"` come back as they were), keys compared by their exact code units (never merged
+/// by Unicode normalisation), and a key twice in one object refused instead of one copy
+/// silently dropped. Strict RFC 8259; pure.
+public indirect enum LosslessJSON: Equatable, Sendable {
+    case object([Member])
+    case array([LosslessJSON])
+    case string(JSONString)
+    /// The number as written in the source.
+    case number(String)
+    /// `true`, `false` or `null`.
+    case literal(String)
+
+    public struct Member: Equatable, Sendable {
+        public var key: JSONString
+        public var value: LosslessJSON
+
+        public init(_ key: String, _ value: LosslessJSON) {
+            self.key = JSONString(key)
+            self.value = value
+        }
+
+        init(key: JSONString, value: LosslessJSON) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var offset: Int
+        public var reason: String
+        public var description: String { "\(reason) at byte \(offset)" }
+    }
+
+    /// Nesting past this is refused rather than risking the stack on a hostile file.
+    public static let maxDepth = 256
+
+    public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> LosslessJSON {
+        var parser = Parser(bytes: Array(bytes))
+        // A UTF-8 byte order mark is tolerated on reading (editors on Windows add one).
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.index == parser.bytes.count else { throw parser.error("text after the JSON value") }
+        return value
+    }
+
+    public subscript(key: String) -> LosslessJSON? {
+        guard case .object(let members) = self else { return nil }
+        let units = Array(key.utf16)
+        return members.first { $0.key.units == units }?.value
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s.value }
+        return nil
+    }
+
+    /// The number as a 64-bit integer, when it is one as written (no fraction or exponent).
+    public var integerValue: Int64? {
+        if case .number(let text) = self { return Int64(text) }
+        return nil
+    }
+
+    /// JSON text: compact, or indented by two spaces. Strings and numbers that were read are
+    /// written back exactly as they were read.
+    public func encoded(pretty: Bool = false) -> String {
+        var out = ""
+        write(into: &out, indent: pretty ? "" : nil)
+        return out
+    }
+
+    private func write(into out: inout String, indent: String?) {
+        let inner = indent.map { $0 + "  " }
+        let (open, separator, close) = inner.map { ("\n" + $0, ",\n" + $0, "\n" + indent!) } ?? ("", ",", "")
+        switch self {
+        case .object(let members) where members.isEmpty: out += "{}"
+        case .array(let items) where items.isEmpty: out += "[]"
+        case .object(let members):
+            out += "{" + open
+            for (offset, member) in members.enumerated() {
+                if offset > 0 { out += separator }
+                out += "\"" + member.key.raw + "\"" + (indent == nil ? ":" : ": ")
+                member.value.write(into: &out, indent: inner)
+            }
+            out += close + "}"
+        case .array(let items):
+            out += "[" + open
+            for (offset, item) in items.enumerated() {
+                if offset > 0 { out += separator }
+                item.write(into: &out, indent: inner)
+            }
+            out += close + "]"
+        case .string(let string): out += "\"" + string.raw + "\""
+        case .number(let text), .literal(let text): out += text
+        }
+    }
+}
+
+/// A JSON string: its text between the quotes (escapes as read, or as ceauth wrote them) and
+/// its value as UTF-16 code units, so even a lone surrogate (`"\ud800"`) is kept and compared exactly.
+public struct JSONString: Equatable, Sendable {
+    public var raw: String
+    public var units: [UInt16]
+
+    /// A string ceauth writes: escaped so that the text is safe to show on a terminal as well.
+    public init(_ value: String) {
+        raw = Self.escape(value)
+        units = Array(value.utf16)
+    }
+
+    init(raw: String, units: [UInt16]) {
+        self.raw = raw
+        self.units = units
+    }
+
+    public var value: String { String(decoding: units, as: UTF16.self) }
+
+    /// Escapes what JSON requires (quote, backslash, C0 controls) and what a terminal must not
+    /// see raw (DEL, C1 controls, line and paragraph separators, bidirectional overrides): the
+    /// value is unchanged for a JSON reader, and `cat` of the text cannot drive the terminal.
+    public static func escape(_ value: String) -> String {
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if TerminalText.isUnsafe(scalar) {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}
+
+extension LosslessJSON {
+    /// A value of ceauth's own, from the template-side tree (object members sorted by key).
+    public init(_ value: JSONValue) {
+        switch value {
+        case .object(let members):
+            self = .object(members.sorted { $0.key < $1.key }.map { Member($0.key, LosslessJSON($0.value)) })
+        case .array(let items): self = .array(items.map(LosslessJSON.init))
+        case .string(let s): self = .string(JSONString(s))
+        case .integer(let i): self = .number(String(i))
+        case .double(let d): self = .number(d.isFinite ? "\(d)" : "null")
+        case .bool(let b): self = .literal(b ? "true" : "false")
+        case .null: self = .literal("null")
+        }
+    }
+
+    /// The template-side tree, for readers that only look (numbers past Int64 become Double).
+    public var jsonValue: JSONValue {
+        switch self {
+        case .object(let members):
+            var out: [String: JSONValue] = [:]
+            for member in members { out[member.key.value] = member.value.jsonValue }
+            return .object(out)
+        case .array(let items): return .array(items.map(\.jsonValue))
+        case .string(let s): return .string(s.value)
+        case .number(let text): return Int64(text).map(JSONValue.integer) ?? .double(Double(text) ?? 0)
+        case .literal(let text): return text == "null" ? .null : .bool(text == "true")
+        }
+    }
+}
+
+private struct Parser {
+    let bytes: [UInt8]
+    var index = 0
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func error(_ reason: String) -> LosslessJSON.ParseError {
+        LosslessJSON.ParseError(offset: index, reason: reason)
+    }
+
+    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    mutating func skipSpace() {
+        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+    }
+
+    mutating func value(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
+        guard depth < LosslessJSON.maxDepth else { throw error("nested deeper than \(LosslessJSON.maxDepth)") }
+        guard let byte = current else { throw error("the text ends where a value should be") }
+        switch byte {
+        case UInt8(ascii: "{"): return try object(depth: depth)
+        case UInt8(ascii: "["): return try array(depth: depth)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): return try literal("true")
+        case UInt8(ascii: "f"): return try literal("false")
+        case UInt8(ascii: "n"): return try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw error("unexpected character")
+        }
+    }
+
+    mutating func object(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
+        index += 1
+        var members: [LosslessJSON.Member] = []
+        var seen: Set<[UInt16]> = []
+        skipSpace()
+        if current == UInt8(ascii: "}") { index += 1; return .object([]) }
+        while true {
+            guard current == UInt8(ascii: "\"") else { throw error("expected a key") }
+            let keyStart = index
+            let key = try string()
+            guard seen.insert(key.units).inserted else {
+                index = keyStart
+                let shown = key.value.count > 40 ? String(key.value.prefix(40)) + "…" : key.value
+                throw error("the key \"\(shown)\" appears twice in one object")
+            }
+            skipSpace()
+            guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
+            index += 1
+            skipSpace()
+            members.append(.init(key: key, value: try value(depth: depth + 1)))
+            skipSpace()
+            switch current {
+            case UInt8(ascii: ","): index += 1; skipSpace()
+            case UInt8(ascii: "}"): index += 1; return .object(members)
+            default: throw error("expected ',' or '}'")
+            }
+        }
+    }
+
+    mutating func array(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
+        index += 1
+        var items: [LosslessJSON] = []
+        skipSpace()
+        if current == UInt8(ascii: "]") { index += 1; return .array([]) }
+        while true {
+            items.append(try value(depth: depth + 1))
+            skipSpace()
+            switch current {
+            case UInt8(ascii: ","): index += 1; skipSpace()
+            case UInt8(ascii: "]"): index += 1; return .array(items)
+            default: throw error("expected ',' or ']'")
+            }
+        }
+    }
+
+    mutating func literal(_ word: String) throws(LosslessJSON.ParseError) -> LosslessJSON {
+        let expected = Array(word.utf8)
+        guard bytes[index...].starts(with: expected) else { throw error("unexpected character") }
+        index += expected.count
+        return .literal(word)
+    }
+
+    mutating func number() throws(LosslessJSON.ParseError) -> LosslessJSON {
+        let start = index
+        func digits() -> Int {
+            let from = index
+            while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+            return index - from
+        }
+        if current == UInt8(ascii: "-") { index += 1 }
+        if current == UInt8(ascii: "0") {
+            index += 1
+        } else if digits() == 0 {
+            throw error("a number needs digits")
+        }
+        if current == UInt8(ascii: ".") {
+            index += 1
+            guard digits() > 0 else { throw error("a fraction needs digits") }
+        }
+        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+            index += 1
+            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw error("an exponent needs digits") }
+        }
+        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+    }
+
+    /// From the opening quote to past the closing one.
+    mutating func string() throws(LosslessJSON.ParseError) -> JSONString {
+        index += 1
+        let start = index
+        while true {
+            guard let byte = current else { throw error("a string is not closed") }
+            if byte == UInt8(ascii: "\"") { break }
+            if byte < 0x20 { throw error("a control character inside a string") }
+            index += byte == UInt8(ascii: "\\") ? 2 : 1
+        }
+        guard index <= bytes.count, let raw = String(validating: bytes[start..<index], as: UTF8.self) else {
+            throw error("a string that is not valid UTF-8")
+        }
+        index += 1
+        var units: [UInt16] = []
+        var scalars = raw.unicodeScalars.makeIterator()
+        while let scalar = scalars.next() {
+            guard scalar == "\\" else { units += scalar.utf16; continue }
+            switch scalars.next() {
+            case "\""?: units.append(0x22)
+            case "\\"?: units.append(0x5C)
+            case "/"?: units.append(0x2F)
+            case "b"?: units.append(0x08)
+            case "f"?: units.append(0x0C)
+            case "n"?: units.append(0x0A)
+            case "r"?: units.append(0x0D)
+            case "t"?: units.append(0x09)
+            case "u"?:
+                var hex = ""
+                for _ in 0..<4 { if let digit = scalars.next() { hex.unicodeScalars.append(digit) } }
+                guard hex.count == 4, hex.unicodeScalars.allSatisfy(\.properties.isASCIIHexDigit),
+                      let unit = UInt16(hex, radix: 16) else { throw error("a bad \\u escape") }
+                units.append(unit)
+            default:
+                throw error("a bad escape")
+            }
+        }
+        return JSONString(raw: raw, units: units)
+    }
+}
