@@ -132,11 +132,13 @@ public struct LoginFlow {
         let pending = try listener.waitForRedirect(validator: validator, timeoutSeconds: plan.timeoutSeconds,
                                                    cancel: cancel, log: log)
         let redirectArrived = monotonicSeconds()
-        let redactor = Redactor([plan.credentials.userSecret.value, plan.credentials.organizationSecret.value,
-                                 plan.clientSecret.value])
+        // The page shows text from the redirect and from Cloud Elements: it passes the same
+        // filter as the terminal (escaped, redacted, then shortened).
+        let safe = SafeText(redactor: Redactor([plan.credentials.userSecret.value, plan.credentials.organizationSecret.value,
+                                                plan.clientSecret.value]))
         func fail(_ title: String, _ error: Error, hint: String) -> Error {
             pending.respond(status: 400, html: HTMLPage.render(failurePage, values: [
-                "title": title, "message": redactor.redact("\(error)"), "hint": hint,
+                "title": title, "message": safe.lines("\(error)"), "hint": hint,
             ]))
             return error
         }
@@ -188,7 +190,7 @@ public struct LoginFlow {
                        hint: "The terminal shows the instance id and token; keep them.")
         }
         pending.respond(status: 200, html: HTMLPage.render(successPage, values: [
-            "element": plan.template.displayName, "name": entry.name, "id": String(instance.id),
+            "element": plan.template.displayName, "name": safe.value(entry.name), "id": String(instance.id),
         ]))
         return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
                            warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)

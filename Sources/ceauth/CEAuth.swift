@@ -15,10 +15,3 @@ struct CEAuth: ParsableCommand {
         subcommands: [Login.self, Elements.self]
     )
 }
-
-/// Writes to standard error (the human channel); stdout is kept for --json.
-enum Terminal {
-    static func say(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}

@@ -9,16 +9,18 @@ struct Elements: ParsableCommand {
     var templates: String?
 
     func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
         var options = LoginOptions(element: "")
         options.templatesDirectory = templates
         do {
-            let library = try options.library(environment: ProcessInfo.processInfo.environment)
+            let library = try options.library(environment: environment)
             for key in library.elementKeys {
                 let template = try library.element(key)
-                print("\(key)\t\(template.displayName)\t\(template.authorization.scopes.joined(separator: " "))")
+                console.print("\(key)\t\(template.displayName)\t\(template.authorization.scopes.joined(separator: " "))")
             }
         } catch {
-            Terminal.say("ceauth: error: \(error)")
+            console.fail(error)
             throw ExitCode(ExitStatus.usage)
         }
     }

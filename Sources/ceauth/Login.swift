@@ -92,9 +92,9 @@ struct Login: ParsableCommand {
         let signals = Self.forwardInterrupts(to: cancel)
         defer { signals.forEach { $0.cancel() } }
 
-        // Every line goes through the redactor, whatever text it carries.
-        let redactor = Redactor(environment: environment)
-        let say: @Sendable (String) -> Void = { Terminal.say(redactor.redact($0)) }
+        // Every line goes through the console's filter, whatever text it carries.
+        let console = Console(environment: environment)
+        let say: @Sendable (String) -> Void = { console.say($0) }
         var planned: LoginPlan?
         do {
             let library = try options.library(environment: environment)
@@ -108,7 +108,7 @@ struct Login: ParsableCommand {
                 cancel: cancel
             )
             let result = try flow.run()
-            report(result, plan: plan, say: say)
+            report(result, plan: plan, console: console)
         } catch let error as InstanceNotSaved {
             // Nothing may be lost: the token exists only here now.
             say("ceauth: error: \(error)")
@@ -117,31 +117,35 @@ struct Login: ParsableCommand {
             say("  token: \(error.instance.token.value)")
             if json, let plan = planned {
                 // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
-                writeJSON(error.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil)
+                writeJSON(error.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil, console: console)
             }
             throw ExitCode(ExitStatus.keyfile)
         } catch {
-            say("ceauth: error: \(error)")
+            console.fail(error)
             throw ExitCode(ExitStatus.code(for: error))
         }
     }
 
-    private func report(_ result: LoginResult, plan: LoginPlan, say: (String) -> Void) {
-        for warning in result.warnings { say("ceauth: warning: \(warning)") }
+    private func report(_ result: LoginResult, plan: LoginPlan, console: Console) {
+        for warning in result.warnings { console.say("ceauth: warning: \(warning)") }
         let instance = result.instance
-        say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
+        console.say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
         if json {
-            writeJSON(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath)
+            writeJSON(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath, console: console)
         }
     }
 
-    private func writeJSON(_ instance: CreatedInstance, baseURL: String, keyfile: String?) {
-        let output = JSONValue.object([
-            "name": .string(instance.name), "id": .integer(instance.id), "token": .string(instance.token.value),
-            "element": .string(instance.elementKey), "baseUrl": .string(baseURL),
-            "keyfile": keyfile.map(JSONValue.string) ?? .null,
-        ])
-        FileHandle.standardOutput.write(output.encoded() + Data("\n".utf8))
+    /// The instance for scripts. The token is what they asked for; the name comes from Cloud
+    /// Elements and may echo a secret, so it is redacted like any other text.
+    private func writeJSON(_ instance: CreatedInstance, baseURL: String, keyfile: String?, console: Console) {
+        console.json(.object([
+            .init("name", .string(JSONString(console.safe.redacted(instance.name)))),
+            .init("id", .number(String(instance.id))),
+            .init("token", .string(JSONString(instance.token.value))),
+            .init("element", .string(JSONString(instance.elementKey))),
+            .init("baseUrl", .string(JSONString(baseURL))),
+            .init("keyfile", keyfile.map { .string(JSONString($0)) } ?? .literal("null")),
+        ]))
     }
 
     /// Ctrl-C (and SIGTERM) end the wait cleanly through the listener's cancel pipe, so the

@@ -121,3 +121,97 @@ extension CLITests {
         #expect(harness.keyfileEntries().count == 2)
     }
 }
+
+extension CLITests {
+    static let hostile = "\u{1b}]0;PWNED\u{07}\u{1b}[2J\u{202e}exe.txt\u{9b}"
+
+    func expectNothingUnsafe(_ text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!text.unicodeScalars.contains { TerminalText.isUnsafe($0) && $0 != "\n" },
+                "\(what) carries a raw control or bidi character: \(text.debugDescription)", sourceLocation: sourceLocation)
+    }
+
+    /// The issue's case: a 980-character message followed by the organization secret showed 20
+    /// of its characters, because the text was cut before it was redacted. Also at the cut of the
+    /// terminal line itself, for every secret.
+    @Test(arguments: [980, 1000 - 3, 1200 - 75 - 5])
+    func aLongServerMessageNeverShowsPartOfASecret(padding: Int) throws {
+        for secret in TestSecrets.all {
+            let message = String(repeating: "m", count: padding) + secret + " was refused"
+            let harness = try LoginHarness(cloudElements: .answer(FakeCloudElements.error(400, message)))
+            let browser = TestBrowser()
+            let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
+            #expect(run.status == 4)
+            let page = browser.page.current?.body ?? ""
+            for text in [run.stderr, page] {
+                #expect(!text.contains(String(secret.prefix(3))) && !text.contains(String(secret.suffix(3))),
+                        "part of \(secret.prefix(3))… shown after \(padding) characters")
+            }
+        }
+    }
+
+    @Test func aCreatedInstanceWhoseNameAndKeyAreHostileIsShownSafely() throws {
+        let name = "mine \(TestSecrets.org)" + Self.hostile
+        let harness = try LoginHarness(cloudElements: .answer(.json(200, .object([
+            "id": .integer(481_234), "name": .string(name), "token": .string("INSTANCETOKEN-1-\u{1b}[31mred"),
+            "element": .object(["key": .string("gmail" + Self.hostile)]),
+        ]))))
+        let browser = TestBrowser()
+        let run = try run(["login", "gmail", "--no-browser", "--json"], environment: harness.environment, browser: browser)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        expectNothingUnsafe(run.stderr, "stderr")
+        expectNothingUnsafe(run.stdout, "stdout")
+        #expect(run.stderr.contains(#"'mine <redacted>\x1b]0;PWNED\x07\x1b[2J\u202eexe.txt\x9b'"#), "stderr: \(run.stderr)")
+        // Scripts get the values back exactly, but for the secret, which is never printed.
+        let json = try JSONValue.parse(Data(run.stdout.utf8))
+        #expect(json["name"]?.stringValue == "mine <redacted>" + Self.hostile)
+        #expect(json["token"]?.stringValue == "INSTANCETOKEN-1-\u{1b}[31mred")
+        expectNoSecrets(run, allowToken: "INSTANCETOKEN-1")
+        // The success page names the instance, without the secret.
+        let page = try #require(browser.page.current)
+        #expect(page.status == 200)
+        #expect(page.body.contains("mine &lt;redacted&gt;"))
+        #expect(!page.body.contains(TestSecrets.org))
+        expectNothingUnsafe(page.body.replacingOccurrences(of: "\n", with: " "), "page")
+    }
+
+    @Test func aTokenThatCannotBeSavedIsShownEscaped() throws {
+        let harness = try LoginHarness(cloudElements: .answer(.json(200, .object([
+            "id": .integer(481_235), "name": .string("n"), "token": .string("INSTANCETOKEN-2-" + Self.hostile),
+        ]))))
+        let browser = TestBrowser()
+        let keyfile = harness.keyfile
+        // After the checks passed: the keyfile becomes a link, so the save fails once the instance exists.
+        browser.beforeRedirect = { _ in
+            try? FileManager.default.createDirectory(atPath: (keyfile as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true)
+            symlink("/dev/null", keyfile)
+        }
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
+        #expect(run.status == 6, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(#"token: INSTANCETOKEN-2-\x1b]0;PWNED\x07\x1b[2J\u202eexe.txt\x9b"#), "stderr: \(run.stderr)")
+        expectNothingUnsafe(run.stderr, "stderr")
+    }
+
+    @Test func redirectErrorsAndHostileParameterNamesAreShownSafely() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        browser.beforeRedirect = { redirect in
+            // A web page or local process names parameters that are terminal escapes.
+            let name = "%1B%5D0%3BPWNED%07"
+            let port = redirect.port!
+            _ = try? RawHTTP.request("http://127.0.0.1:\(port)/?\(name)=1&\(name)=2&state=x")
+        }
+        browser.tamper = { location in
+            let state = URLComponents(string: location)!.queryItems!.first { $0.name == "state" }!.value!
+            let base = location.components(separatedBy: "?")[0]
+            return base + "?" + FormEncoding.query([("error", "access_denied\u{1b}[2J"), ("state", state),
+                                                     ("error_description", "Denied" + Self.hostile)])
+        }
+        let run = try run(["login", "gmail", "--no-browser", "--verbose"], environment: harness.environment, browser: browser)
+        #expect(run.status == 3, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(#"the parameter \x1b]0;PWNED\x07 appears more than once"#), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(#"Denied\x1b]0;PWNED\x07"#), "stderr: \(run.stderr)")
+        expectNothingUnsafe(run.stderr, "stderr")
+        expectNothingUnsafe((browser.page.current?.body ?? "").replacingOccurrences(of: "\n", with: " "), "page")
+    }
+}

@@ -72,3 +72,39 @@ import Testing
         #expect(body.encoded().range(of: Data("/calendars/.../changed-events".utf8)) != nil)
     }
 }
+
+/// The one output filter: escape, redact, then shorten.
+@Suite struct SafeTextTests {
+    let safe = SafeText(redactor: Redactor(environment: TestSecrets.environment))
+
+    /// Every cut position through every secret, for both the terminal line and a page value:
+    /// no part of a secret survives a cut, because the cut comes after the redaction.
+    @Test(arguments: TestSecrets.all)
+    func truncationNeverLeavesPartOfASecret(secret: String) {
+        for limit in [safe.maxLineLength, 1000] {
+            for inside in 0...secret.count {
+                let text = String(repeating: "x", count: limit - inside) + secret + " and more"
+                let shown = limit == 1000 ? safe.value(text) : safe.lines("a line\n" + text)
+                #expect(!shown.contains(String(secret.prefix(3))) && !shown.contains(String(secret.suffix(3))),
+                        "part of the secret with \(inside) of it inside the limit: …\(shown.suffix(30))")
+            }
+        }
+    }
+
+    @Test func unsafeCharactersAreShownEscaped() {
+        let hostile = "a\u{1b}]0;PWNED\u{07}b\rc\u{9b}31m\u{202e}txt.exe\u{2066}d\u{200f}e\u{7f}"
+        let shown = safe.lines(hostile + "\nsecond line")
+        #expect(shown == #"a\x1b]0;PWNED\x07b\rc\x9b31m\u202etxt.exe\u2066d\u200fe\x7f"# + "\nsecond line")
+        #expect(!shown.unicodeScalars.contains { TerminalText.isUnsafe($0) && $0 != "\n" })
+        // A value is one line: its line feeds are escaped too.
+        #expect(safe.value("a\nb") == #"a\nb"#)
+        // Secrets are found even when escapes surround them.
+        #expect(safe.lines("\u{1b}[1m\(TestSecrets.org)\u{1b}[0m") == #"\x1b[1m<redacted>\x1b[0m"#)
+    }
+
+    @Test func ordinaryTextIsUntouched() {
+        let text = "Created gmail instance 'Büro ✓ 日本' (id 481234); token saved to /home/me/.config/ceauth/keys.json"
+        #expect(safe.lines(text) == text)
+        #expect(safe.value(text) == text)
+    }
+}

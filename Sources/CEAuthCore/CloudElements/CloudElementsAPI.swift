@@ -122,25 +122,26 @@ public enum CloudElementsAPI {
     /// Otherwise (a proxy's HTML page, say) only its type and size are told, never its text.
     public static func parseError(_ response: HTTPResponse) -> CloudElementsError {
         guard let json = try? JSONValue.parse(response.body), case .object = json else {
-            let type = response.headers["content-type"].map { printable($0, limit: 100) } ?? "no content type"
+            let type = response.headers["content-type"].map { oneLine($0) } ?? "no content type"
             let what = response.body.isEmpty ? "an empty body" : "a body that is not JSON (\(type), \(response.body.count) bytes)"
             return .refused(status: response.status, message: "the answer had \(what)", providerMessage: nil, requestID: nil)
         }
         func field(_ name: String) -> String? {
             guard let value = json[name]?.stringValue else { return nil }
-            return printable(value, limit: 1000)
+            return oneLine(value)
         }
         return .refused(status: response.status, message: field("message"),
                         providerMessage: field("providerMessage"), requestID: field("requestId"))
     }
 
-    /// Text from the server, made safe for a terminal: control characters (escape sequences
-    /// that could rewrite the screen) become spaces, and the length is capped.
-    static func printable(_ text: String, limit: Int) -> String {
+    /// A server's field on one line (line breaks become spaces), whole: shortening waits until
+    /// after redaction, and escaping for the terminal happens where every line passes (SafeText).
+    static func oneLine(_ text: String) -> String {
         var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars.prefix(limit) {
-            let control = scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
-            out.append(control ? " " : scalar)
+        for scalar in text.unicodeScalars {
+            let lineBreak = scalar == "\n" || scalar == "\r" || scalar == "\u{0B}" || scalar == "\u{0C}"
+                || scalar == "\u{85}" || scalar == "\u{2028}" || scalar == "\u{2029}"
+            out.append(lineBreak ? " " : scalar)
         }
         return String(out)
     }
