@@ -4,6 +4,7 @@ import Foundation
 /// the URL is always printed, and the flow goes on.
 public enum BrowserLauncher {
     public enum Outcome: Sendable, Equatable {
+        /// The command line that was started, with the URL left out.
         case opened(command: String)
         case failed(tried: [String])
     }
@@ -43,8 +44,9 @@ public enum BrowserLauncher {
     }
 
     /// Tries each candidate until one starts and does not fail within a few seconds.
+    /// `started` is told each command line as soon as it is started (the URL left out).
     public static func open(url: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            waitSeconds: Double = 5) -> Outcome {
+                            waitSeconds: Double = 5, started: (String) -> Void = { _ in }) -> Outcome {
         #if os(macOS)
         let isMacOS = true
         #else
@@ -67,14 +69,20 @@ public enum BrowserLauncher {
             } catch {
                 continue
             }
+            started(shown(command, url: url.absoluteString))
             let deadline = Date().addingTimeInterval(waitSeconds)
             while process.isRunning && Date() < deadline { usleep(50_000) }
             // Still running: a browser that stays in the foreground; it opened.
             if process.isRunning || process.terminationStatus == 0 {
-                return .opened(command: name)
+                return .opened(command: shown(command, url: url.absoluteString))
             }
         }
         return .failed(tried: tried)
+    }
+
+    /// The command line as it may be shown: the URL (whose state other users could use) left out.
+    static func shown(_ command: [String], url: String) -> String {
+        command.map { $0.replacingOccurrences(of: url, with: "<the URL above>") }.joined(separator: " ")
     }
 
     /// The absolute path of `name`, searching PATH when it has no slash.

@@ -92,13 +92,17 @@ public struct LoginFlow {
     }
 
     public init(plan: LoginPlan, transport: any HTTPTransport, library: TemplateLibrary = .builtIn,
-                openBrowser: @escaping @Sendable (URL) -> BrowserLauncher.Outcome = { BrowserLauncher.open(url: $0) },
+                openBrowser: (@Sendable (URL) -> BrowserLauncher.Outcome)? = nil,
                 say: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void = { _ in },
                 cancel: CancelSignal? = nil) {
         self.plan = plan
         self.transport = transport
         self.library = library
-        self.openBrowser = openBrowser
+        // The URL (and its state) is on the browser's argv, visible to other users in the process
+        // list while it starts; --verbose names the command without it (README: Security).
+        self.openBrowser = openBrowser ?? { url in
+            BrowserLauncher.open(url: url, started: { log("started the browser: \($0)") })
+        }
         self.say = say
         self.log = log
         self.cancel = cancel
@@ -203,8 +207,8 @@ public struct LoginFlow {
         let overSSH = ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil
         Thread {
             switch open(url) {
-            case .opened(let command):
-                log("opened the browser with \(command)")
+            case .opened:
+                break
             case .failed(let tried):
                 let list = tried.isEmpty ? "no browser command was found" : "tried \(tried.joined(separator: ", "))"
                 say("Could not open a browser (\(list)); open the URL above yourself.")

@@ -215,3 +215,24 @@ extension CLITests {
         expectNothingUnsafe((browser.page.current?.body ?? "").replacingOccurrences(of: "\n", with: " "), "page")
     }
 }
+
+extension CLITests {
+    /// The browser command is named under --verbose, the URL (and its state) left out of that line.
+    @Test func verboseNamesTheBrowserCommandWithoutTheURL() throws {
+        let harness = try LoginHarness()
+        let directory = TemporaryDirectory()
+        let script = directory.path + "/browser", record = directory.path + "/url"
+        try Data("#!/bin/sh\nprintf '%s' \"$2\" > \(record).part && mv \(record).part \(record)\n".utf8)
+            .write(to: URL(fileURLWithPath: script))
+        chmod(script, 0o755)
+        var env = harness.environment
+        env["BROWSER"] = script + " --new-window %s"
+        let run = try run(["login", "gmail", "--verbose"], environment: env, browser: TestBrowser(), urlFrom: record)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let line = run.stderr.split(separator: "\n").first { $0.contains("started the browser") }
+        #expect(line == "ceauth: started the browser: \(script) --new-window <the URL above>")
+        let url = try #require(run.url)
+        let state = try #require(URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "state" }?.value)
+        #expect(run.stderr.components(separatedBy: state).count == 2, "the state should appear once, in the printed URL")
+    }
+}

@@ -119,7 +119,7 @@ import Testing
         chmod(script, 0o755)
         let url = URL(string: "http://127.0.0.1:1/auth?state=abc&x=1")!
         let env = ["BROWSER": script, "PATH": "/nonexistent"]
-        #expect(BrowserLauncher.open(url: url, environment: env) == .opened(command: script))
+        #expect(BrowserLauncher.open(url: url, environment: env) == .opened(command: script + " <the URL above>"))
         #expect(String(data: FileManager.default.contents(atPath: record) ?? Data(), encoding: .utf8) == url.absoluteString)
         // A browser that fails, and nothing else on PATH: reported, not thrown.
         #expect(BrowserLauncher.open(url: url, environment: ["BROWSER": "/bin/false", "PATH": "/nonexistent"]) == .failed(tried: ["/bin/false"]))
