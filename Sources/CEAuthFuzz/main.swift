@@ -1,9 +1,11 @@
-// libFuzzer target for what the loopback listener does with bytes from any local process:
-// the request-head parser, the Host/body screen, the query parser and the callback decision.
+// libFuzzer target for bytes ceauth reads from others: what the loopback listener does with
+// them (request-head parser, Host/body screen, query parser, callback decision), the keyfile's
+// lossless JSON reader and merge, the output filter (SafeText) and the redirect-path check.
 // Built only by Scripts/fuzz (with -DFUZZING and -sanitize=fuzzer); a normal build gets a stub.
 import CEAuthCore
 
 #if FUZZING
+import Foundation
 import Glibc
 
 // The state a genuine redirect would carry; inputs that find it exercise the accepting paths.
@@ -46,12 +48,59 @@ func fuzzOne(_ bytes: [UInt8]) {
     }
 }
 
+let fuzzSecret = "FUZZSECRET-7d2e9a"
+let fuzzSafe = SafeText(redactor: Redactor([fuzzSecret]), maxLineLength: 64)
+let fuzzEntry = KeyfileEntry(name: "fuzz", id: 7, token: Secret("t"), element: "gmail", baseURL: "https://x.example", created: "c")
+
+func fuzzText(_ bytes: [UInt8]) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    // 3. The keyfile reader: what parses survives being written back, compact or indented,
+    //    and a merge keeps every member it did not touch.
+    if let parsed = try? LosslessJSON.parse(bytes) {
+        for pretty in [false, true] {
+            let again = try? LosslessJSON.parse(Array(parsed.encoded(pretty: pretty).utf8))
+            check(again == parsed, "a keyfile does not survive being written back (pretty: \(pretty))")
+        }
+        if case .object(let members) = parsed, let merged = try? KeyfileDocument.merge(existing: Data(bytes), entry: fuzzEntry, path: "k"),
+           case .object(let after)? = try? LosslessJSON.parse(merged) {
+            let untouched = members.filter { $0.key.value != "instances" }
+            check(after.filter { $0.key.value != "instances" } == untouched, "a merge changed members it does not own")
+        }
+    } else if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        check((try? KeyfileDocument.merge(existing: Data(bytes), entry: fuzzEntry, path: "k")) == nil,
+              "a keyfile that does not parse was merged")
+    }
+    // 4. The output filter: nothing that can drive a terminal comes out, and with the secret put
+    //    anywhere in the text, no part of it survives the cut.
+    let cut = bytes.first.map { Int($0) % (text.count + 1) } ?? 0
+    var withSecret = text
+    withSecret.insert(contentsOf: fuzzSecret, at: withSecret.index(withSecret.startIndex, offsetBy: cut))
+    for shown in [fuzzSafe.lines(withSecret), fuzzSafe.value(withSecret, limit: 64)] {
+        check(!shown.unicodeScalars.contains { TerminalText.isUnsafe($0) && $0 != "\n" }, "an unsafe character was shown")
+        if !text.contains("F") { check(!shown.contains("FUZ"), "part of a secret was shown") }
+        if !text.contains("a") { check(!shown.contains("9a"), "the end of a secret was shown") }
+    }
+    check(!fuzzSafe.value(text).contains("\n"), "a value spans lines")
+    // 5. JSON strings ceauth writes read back as the same value.
+    let escaped = JSONString(text)
+    check((try? LosslessJSON.parse(Array(("\"" + escaped.raw + "\"").utf8)))?.stringValue == text, "a written string reads back changed")
+    // 6. A redirect URI that is accepted has no segment a browser would resolve.
+    if let redirect = try? LoopbackRedirect.parse("http://127.0.0.1:8080/" + text) {
+        for segment in redirect.path.split(separator: "/", omittingEmptySubsequences: false) {
+            let spelled = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
+            check(spelled != "." && spelled != "..", "a redirect path with a dot segment was accepted")
+        }
+    }
+}
+
 // libFuzzer's entry point. With -sanitize=fuzzer the link pulls in libFuzzer's own main, which
 // calls this; SwiftPM still points `main` at this file's top-level code, so that drives
 // libFuzzer through LLVMFuzzerRunDriver with the command line as given.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    fuzzOne(data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? [])
+    let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    fuzzOne(bytes)
+    fuzzText(bytes)
     return 0
 }
 

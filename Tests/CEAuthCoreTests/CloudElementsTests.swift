@@ -203,6 +203,9 @@ import Testing
         // The client id is not a secret and stays readable.
         #expect(redacted.contains(TestSecrets.clientID))
         #expect(redacted.components(separatedBy: "<redacted>").count == 4)
+        // A combining mark after a secret makes another character; the secret is still found.
+        #expect(redactor.redact("x \(TestSecrets.org)\u{301} y") == "x <redacted>\u{301} y")
+        #expect(redactor.redact("\u{301}\(TestSecrets.user)\u{20DD}") == "\u{301}<redacted>\u{20DD}")
         // A value too short to be a real secret would blank out ordinary words.
         #expect(Redactor(["a", "ab"]).redact("a cab") == "a cab")
     }

@@ -24,7 +24,7 @@ public struct Redactor: Sendable {
 
     public init(_ secrets: [String]) {
         // Very short values would blank out ordinary words; real secrets are long.
-        values = secrets.filter { $0.count >= 6 }.sorted { $0.count > $1.count }
+        values = secrets.filter { $0.utf8.count >= 6 }.sorted { $0.utf8.count > $1.utf8.count }
     }
 
     /// The secrets named in the environment (`CEAUTH_USER_SECRET`, `CEAUTH_ORG_SECRET`,
@@ -35,11 +35,30 @@ public struct Redactor: Sendable {
         self.init(names.compactMap { environment[$0] })
     }
 
+    /// Matches bytes, not characters: a secret followed by a combining mark (`…a` + U+0301)
+    /// forms another character, which a character-wise search would not find.
     public func redact(_ text: String) -> String {
-        var out = text
-        for value in values where out.contains(value) {
-            out = out.replacingOccurrences(of: value, with: "<redacted>")
+        var bytes = Array(text.utf8)
+        var changed = false
+        for value in values {
+            let needle = Array(value.utf8)
+            var out: [UInt8] = []
+            var index = 0
+            while index < bytes.count {
+                if bytes[index] == needle[0], bytes.count - index >= needle.count,
+                   bytes[index..<(index + needle.count)].elementsEqual(needle) {
+                    out += Self.mark
+                    index += needle.count
+                    changed = true
+                } else {
+                    out.append(bytes[index])
+                    index += 1
+                }
+            }
+            bytes = out
         }
-        return out
+        return changed ? String(decoding: bytes, as: UTF8.self) : text
     }
+
+    private static let mark = Array("<redacted>".utf8)
 }
