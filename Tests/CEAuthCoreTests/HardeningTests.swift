@@ -97,7 +97,9 @@ import Testing
         #expect(shown == #"a\x1b]0;PWNED\x07b\rc\x9b31m\u202etxt.exe\u2066d\u200fe\x7f"# + "\nsecond line")
         #expect(!shown.unicodeScalars.contains { TerminalText.isUnsafe($0) && $0 != "\n" })
         // A value is one line: its line feeds are escaped too.
-        #expect(safe.value("a\nb") == #"a\nb"#)
+        #expect(safe.value("a\nb\tc") == #"a\nb\tc"#)
+        // Columns of ceauth's own listings keep their tabs.
+        #expect(safe.lines("gmail\tGmail") == "gmail\tGmail")
         // Secrets are found even when escapes surround them.
         #expect(safe.lines("\u{1b}[1m\(TestSecrets.org)\u{1b}[0m") == #"\x1b[1m<redacted>\x1b[0m"#)
     }

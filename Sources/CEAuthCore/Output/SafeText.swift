@@ -10,13 +10,14 @@ public enum TerminalText {
         }
     }
 
-    /// Each unsafe character shown as a visible escape (`\x1b`, `\u202e`, `\r`); line feeds kept
-    /// when `keepNewlines`, since ceauth's own messages have several lines.
-    public static func sanitize(_ text: String, keepNewlines: Bool = true) -> String {
+    /// Each unsafe character shown as a visible escape (`\x1b`, `\u202e`, `\r`); line feeds and
+    /// tabs kept when `keepLayout` (ceauth's own messages have several lines, listings columns):
+    /// neither can move the cursor anywhere but forward.
+    public static func sanitize(_ text: String, keepLayout: Bool = true) -> String {
         guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            guard isUnsafe(scalar), !(keepNewlines && scalar == "\n") else {
+            guard isUnsafe(scalar), !(keepLayout && (scalar == "\n" || scalar == "\t")) else {
                 out.append(scalar)
                 continue
             }
@@ -60,7 +61,7 @@ public struct SafeText: Sendable {
 
     /// One value (a page field, a name): on one line, redacted, then shortened to `limit`.
     public func value(_ text: String, limit: Int = 1000) -> String {
-        Self.shorten(redactor.redact(TerminalText.sanitize(text, keepNewlines: false)), to: limit)
+        Self.shorten(redactor.redact(TerminalText.sanitize(text, keepLayout: false)), to: limit)
     }
 
     /// Secrets replaced, nothing else changed: for values that go on as data (JSON on stdout),
