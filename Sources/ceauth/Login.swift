@@ -9,9 +9,10 @@ struct Login: ParsableCommand {
         discussion: """
         Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment.
         Exit codes: 0 created and saved; 64 usage or configuration error; 3 consent denied, timed out or \
-        redirect refused; 4 Cloud Elements answered with an HTTP error; 5 Cloud Elements unreachable (nothing \
-        created); 6 keyfile failure (an instance created but not saved is printed); 7 request sent but no \
-        answer (the instance may exist); 8 an answer that is not an instance; 130 interrupted.
+        redirect refused; 4 Cloud Elements answered with an HTTP error; 5 Cloud Elements unreachable (no \
+        request byte sent, nothing created); 6 keyfile problem (an instance created but not saved is printed); \
+        7 request sent but no answer (the instance may exist); 8 an answer that is not HTTP or not an instance \
+        (the instance may exist); 130 interrupted.
         """
     )
 

@@ -236,3 +236,40 @@ extension CLITests {
         #expect(run.stderr.components(separatedBy: state).count == 2, "the state should appear once, in the printed URL")
     }
 }
+
+extension CLITests {
+    struct EarlyRefusal: Sendable, CustomTestStringConvertible {
+        var name: String
+        var arguments: [String]
+        var environment: [String: String] = [:]
+        var saying: String
+        var testDescription: String { name }
+    }
+
+    static let earlyRefusals: [EarlyRefusal] = [
+        EarlyRefusal(name: "a secret ending in CR", arguments: [], environment: ["CEAUTH_ORG_SECRET": TestSecrets.org + "\r"],
+                     saying: "CEAUTH_ORG_SECRET contains a carriage return (CR)"),
+        EarlyRefusal(name: "a client id with a line feed", arguments: [], environment: ["CEAUTH_CLIENT_ID": "id\nX-Injected: 1"],
+                     saying: "CEAUTH_CLIENT_ID contains a line feed (LF)"),
+        EarlyRefusal(name: "a base URL port out of range", arguments: ["--base-url", "http://127.0.0.1:99999/elements/api-v2"],
+                     saying: "the port must be between 1 and 65535"),
+        EarlyRefusal(name: "a redirect path with ..", arguments: ["--redirect-uri", "http://127.0.0.1:8085/a/../cb"],
+                     saying: "its path has a '..' segment"),
+        EarlyRefusal(name: "a calendar id of ..", arguments: ["--events-url", "https://e.example/", "--calendar-id", ".."],
+                     saying: "--calendar-id: '..' is a relative path segment, not an id"),
+    ]
+
+    /// Each used to pass the checks and fail only after the browser, or never match at all.
+    @Test(arguments: earlyRefusals)
+    func refusedBeforeTheBrowserOpens(refusal: EarlyRefusal) throws {
+        let harness = try LoginHarness()
+        let run = try run(["login", "googlecalendar", "--no-browser"] + refusal.arguments,
+                          environment: harness.environment.merging(refusal.environment) { _, new in new })
+        #expect(run.status == 64, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains(refusal.saying), "stderr: \(run.stderr)")
+        #expect(!run.stderr.contains("/o/oauth2/"), "the URL was printed: \(run.stderr)")
+        #expect(harness.cloudElements.postCount == 0)
+        expectNoSecrets(run)
+        expectNothingUnsafe(run.stderr, "stderr")
+    }
+}
