@@ -18,8 +18,7 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
         case "\n": return "a line feed (LF)"
         case "\t": return "a tab"
         default:
-            let hex = String(scalar.value, radix: 16, uppercase: true)
-            return "the control character U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            return "the control character U+" + hexDigits(scalar.value, 4, uppercase: true)
         }
     }
 

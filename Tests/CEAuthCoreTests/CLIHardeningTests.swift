@@ -221,10 +221,7 @@ extension CLITests {
     @Test func verboseNamesTheBrowserCommandWithoutTheURL() throws {
         let harness = try LoginHarness()
         let directory = TemporaryDirectory()
-        let script = directory.path + "/browser", record = directory.path + "/url"
-        try Data("#!/bin/sh\nprintf '%s' \"$2\" > \(record).part && mv \(record).part \(record)\n".utf8)
-            .write(to: URL(fileURLWithPath: script))
-        chmod(script, 0o755)
+        let (script, record) = try Self.recordingBrowser(in: directory, urlArgument: 2)
         var env = harness.environment
         env["BROWSER"] = script + " --new-window %s"
         let run = try run(["login", "gmail", "--verbose"], environment: env, browser: TestBrowser(), urlFrom: record)

@@ -101,13 +101,19 @@ import Testing
         #expect(seconds < 10)
     }
 
+    /// A `$BROWSER` script that writes the URL it was given (argument `urlArgument`) to `record`.
+    static func recordingBrowser(in directory: TemporaryDirectory, urlArgument: Int) throws -> (script: String, record: String) {
+        let script = directory.path + "/browser", record = directory.path + "/url"
+        try Data("#!/bin/sh\nprintf '%s' \"$\(urlArgument)\" > \(record).part && mv \(record).part \(record)\n".utf8)
+            .write(to: URL(fileURLWithPath: script))
+        chmod(script, 0o755)
+        return (script, record)
+    }
+
     @Test func browserFromTheEnvironmentGetsThePrintedURL() throws {
         let harness = try LoginHarness()
         let directory = TemporaryDirectory()
-        let script = directory.path + "/browser", record = directory.path + "/url"
-        try Data("#!/bin/sh\nprintf '%s' \"$1\" > \(record).part && mv \(record).part \(record)\n".utf8)
-            .write(to: URL(fileURLWithPath: script))
-        chmod(script, 0o755)
+        let (script, record) = try Self.recordingBrowser(in: directory, urlArgument: 1)
         var env = harness.environment
         env["BROWSER"] = script
         let browser = TestBrowser()

@@ -132,8 +132,7 @@ public struct JSONString: Equatable, Sendable {
             case "\t": out += "\\t"
             default:
                 if TerminalText.isUnsafe(scalar) {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    out += "\\u" + hexDigits(scalar.value, 4)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }

@@ -27,10 +27,7 @@ public enum TerminalText {
             case "\r": escaped = "\\r"
             case "\t": escaped = "\\t"
             default:
-                let hex = String(scalar.value, radix: 16)
-                escaped = scalar.value < 0x100
-                    ? "\\x" + (hex.count < 2 ? "0" : "") + hex
-                    : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                escaped = scalar.value < 0x100 ? "\\x" + hexDigits(scalar.value, 2) : "\\u" + hexDigits(scalar.value, 4)
             }
             out.append(contentsOf: escaped.unicodeScalars)
         }
@@ -73,4 +70,10 @@ public struct SafeText: Sendable {
     static func shorten(_ text: String, to limit: Int) -> String {
         text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
+}
+
+/// `value` in lower-case hex, padded with zeros to `width` digits.
+func hexDigits(_ value: UInt32, _ width: Int, uppercase: Bool = false) -> String {
+    let digits = String(value, radix: 16, uppercase: uppercase)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }
