@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Opens the authorization URL in the user's browser. Failing to open one is not an error:
 /// the URL is always printed, and the flow goes on.
@@ -18,7 +22,7 @@ public enum BrowserLauncher {
                 var words = entry.split(separator: " ").map(String.init)
                 guard !words.isEmpty else { continue }
                 if words.contains(where: { $0.contains("%s") }) {
-                    words = words.map { $0.replacingOccurrences(of: "%s", with: url) }
+                    words = words.map { $0.replacing("%s", with: url) }
                 } else {
                     words.append(url)
                 }
@@ -39,41 +43,31 @@ public enum BrowserLauncher {
     /// True inside Windows Subsystem for Linux.
     public static func detectWSL(environment: [String: String]) -> Bool {
         if environment["WSL_DISTRO_NAME"] != nil || environment["WSL_INTEROP"] != nil { return true }
-        guard let version = try? String(contentsOfFile: "/proc/version", encoding: .utf8) else { return false }
-        return version.lowercased().contains("microsoft")
+        return OS.kernelDescription()?.lowercased().contains("microsoft") ?? false
     }
 
     /// Tries each candidate until one starts and does not fail within a few seconds.
     /// `started` is told each command line as soon as it is started (the URL left out).
     public static func open(url: URL, environment: [String: String] = ProcessInfo.processInfo.environment,
                             waitSeconds: Double = 5, started: (String) -> Void = { _ in }) -> Outcome {
-        #if os(macOS)
-        let isMacOS = true
-        #else
-        let isMacOS = false
-        #endif
         var tried: [String] = []
-        for command in candidates(url: url.absoluteString, environment: environment, isMacOS: isMacOS,
+        for command in candidates(url: url.absoluteString, environment: environment, isMacOS: OS.isMacOS,
                                   isWSL: detectWSL(environment: environment)) {
             let name = command[0]
             guard let executable = resolve(name, environment: environment) else { continue }
             tried.append(name)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = Array(command.dropFirst())
-            process.standardInput = FileHandle.nullDevice
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            do {
-                try process.run()
-            } catch {
-                continue
-            }
+            // posix_spawn, no shell: the URL is one argument and nothing in it is interpreted.
+            guard let pid = OS.spawn(executable, arguments: Array(command.dropFirst()), environment: environment) else { continue }
             started(shown(command, url: url.absoluteString))
-            let deadline = Date().addingTimeInterval(waitSeconds)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            // Still running: a browser that stays in the foreground; it opened.
-            if process.isRunning || process.terminationStatus == 0 {
+            let deadline = OS.monotonicSeconds() + waitSeconds
+            var state = OS.state(of: pid)
+            while state == .running && OS.monotonicSeconds() < deadline {
+                OS.sleep(seconds: 0.05)
+                state = OS.state(of: pid)
+            }
+            // Still running: a browser that stays in the foreground; it opened. (Reaped later by
+            // no one: ceauth exits soon after, and the browser is adopted by init.)
+            if state == .running || state == .exited(status: 0) {
                 return .opened(command: shown(command, url: url.absoluteString))
             }
         }
@@ -82,16 +76,16 @@ public enum BrowserLauncher {
 
     /// The command line as it may be shown: the URL (whose state other users could use) left out.
     static func shown(_ command: [String], url: String) -> String {
-        command.map { $0.replacingOccurrences(of: url, with: "<the URL above>") }.joined(separator: " ")
+        command.map { $0.replacing(url, with: "<the URL above>") }.joined(separator: " ")
     }
 
     /// The absolute path of `name`, searching PATH when it has no slash.
     static func resolve(_ name: String, environment: [String: String]) -> String? {
-        if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+        if name.contains("/") { return OS.isExecutable(name) ? name : nil }
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":") {
             let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            if OS.isExecutable(candidate) { return candidate }
         }
         return nil
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Problems with what the user gave ceauth: options, environment variables, URLs.
 public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
@@ -96,7 +100,8 @@ public enum ServiceURL {
     }
 
     public static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        var h = Substring(host.lowercased())
+        if h.hasPrefix("["), h.hasSuffix("]") { h = h.dropFirst().dropLast() }
         if h == "localhost" || h == "::1" { return true }
         let parts = h.split(separator: ".", omittingEmptySubsequences: false)
         // Canonical dotted decimal only: with leading zeros ("127.0.0.08") an HTTP client may read

@@ -1,4 +1,9 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Everything `login` needs, decided before anything starts.
 public struct LoginPlan: Sendable {
@@ -45,11 +50,14 @@ public struct LoginPlan: Sendable {
 
     /// A readable default instance name, e.g. `gmail via ceauth 2026-11-23 11:20 UTC`.
     public static func defaultName(element: String, date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm"
-        return "\(element) via ceauth \(formatter.string(from: date)) UTC"
+        // From the ISO 8601 form (no ICU needed): 2026-11-23T11:20:31Z -> 2026-11-23 11:20.
+        let iso = timestamp(date)
+        return "\(element) via ceauth \(iso.prefix(10)) \(iso.dropFirst(11).prefix(5)) UTC"
+    }
+
+    /// ISO 8601 in UTC to the second, e.g. `2026-11-23T11:20:31Z` (the keyfile's `created`).
+    public static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
 }
 
@@ -183,7 +191,7 @@ public struct LoginFlow {
         let entry = KeyfileEntry(
             name: instance.name, id: instance.id, token: instance.token,
             element: instance.elementKey, baseURL: plan.baseURL.absoluteString,
-            created: ISO8601DateFormatter().string(from: Date())
+            created: LoginPlan.timestamp(Date())
         )
         let report: KeyfileStore.SaveReport
         do {
@@ -205,7 +213,7 @@ public struct LoginFlow {
     private func openBrowserInBackground(_ url: URL) {
         let (open, say, log) = (openBrowser, say, log)
         let overSSH = ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil
-        Thread {
+        DispatchQueue.global().async {
             switch open(url) {
             case .opened:
                 break
@@ -216,7 +224,7 @@ public struct LoginFlow {
                     say("Over SSH, the redirect must reach this machine: run ceauth with a fixed port, e.g. --redirect-uri http://127.0.0.1:8085/, and forward it with ssh -L 8085:127.0.0.1:8085.")
                 }
             }
-        }.start()
+        }
     }
 
     private func values(code: String, redirectURI: String) -> InstanceValues {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the user asked for on the command line, before it is checked. The CLI fills this in;
 /// `makePlan` turns it and the environment into a `LoginPlan` or a clear error.
@@ -107,7 +111,7 @@ public struct LoginOptions: Sendable {
             throw ConfigurationError.conflictingOptions("\(option) configures polling events and needs --events-url URL (where Cloud Elements sends the events)")
         }
 
-        if let name, name.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let name, name.trimmingWhitespace().isEmpty {
             throw ConfigurationError.invalidValue(option: "--name", reason: "the name is empty")
         }
         for tag in tags where tag.isEmpty {

@@ -1,6 +1,10 @@
 import ArgumentParser
 import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 @main
 struct CEAuth: ParsableCommand {

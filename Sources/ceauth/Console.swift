@@ -1,5 +1,9 @@
 import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The executable's one output path. Every line for the person (stderr) and every line of
 /// plain output (stdout) passes SafeText: characters that could drive the terminal are shown
@@ -14,7 +18,7 @@ struct Console: Sendable {
 
     /// A message for the person, on stderr (stdout is kept for what scripts read).
     func say(_ text: String) {
-        FileHandle.standardError.write(Data((safe.lines(text) + "\n").utf8))
+        OS.write(safe.lines(text) + "\n", to: .error)
     }
 
     func fail(_ error: Error) {
@@ -23,11 +27,11 @@ struct Console: Sendable {
 
     /// A line of plain output on stdout.
     func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((safe.lines(text) + "\n").utf8))
+        OS.write(safe.lines(text) + "\n", to: .output)
     }
 
     /// One JSON document on stdout.
     func json(_ value: LosslessJSON) {
-        FileHandle.standardOutput.write(Data((value.encoded() + "\n").utf8))
+        OS.write(value.encoded() + "\n", to: .output)
     }
 }

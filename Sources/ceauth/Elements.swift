@@ -1,6 +1,10 @@
 import ArgumentParser
 import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 struct Elements: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the elements ceauth has templates for.")

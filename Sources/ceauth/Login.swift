@@ -1,7 +1,11 @@
 import ArgumentParser
 import CEAuthCore
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -152,8 +156,8 @@ struct Login: ParsableCommand {
     /// Ctrl-C (and SIGTERM) end the wait cleanly through the listener's cancel pipe, so the
     /// port is released and a clear message printed; a second Ctrl-C is not needed.
     private static func forwardInterrupts(to cancel: CancelSignal) -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
+        OS.interruptSignals.map { number in
+            OS.ignore(number)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { cancel.trigger() }
             source.resume()

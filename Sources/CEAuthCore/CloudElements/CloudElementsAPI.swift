@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The Cloud Elements platform secrets.
 public struct CloudElementsCredentials: Sendable {

@@ -1,5 +1,9 @@
 import CCurl
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The product's transport: libcurl's easy API, one handle per request, blocking in libcurl's
 /// own poll (no thread spins while it waits). Redirects are not followed and nothing is
@@ -149,7 +153,7 @@ private final class ResponseSink {
         }
         guard let colon = line.firstIndex(of: ":") else { return length }
         let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = line[line.index(after: colon)...].trimmingWhitespace()
         // A declared length past the limit is refused before a byte of the body is read.
         if name == "content-length", let declared = Int(value), declared > sink.limit {
             sink.tooLarge = true

@@ -1,6 +1,10 @@
 // The one file that imports OpenSSL: everything else sees only Swift types.
 internal import COpenSSL
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Failures of the OpenSSL primitives; they mean the system's crypto library is broken.
 public enum CryptoError: Error, Equatable, CustomStringConvertible {
@@ -56,8 +60,8 @@ extension Array where Element == UInt8 {
     /// base64url without padding (RFC 4648 section 5), as OAuth uses for state and PKCE.
     public var base64URLEncoded: String {
         Data(self).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+            .replacing("+", with: "-")
+            .replacing("/", with: "_")
+            .replacing("=", with: "")
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One saved instance, as scripts read it from the keyfile.
 public struct KeyfileEntry: Sendable, Equatable {

@@ -1,5 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-import Glibc
+#endif
 
 /// Writes the keyfile safely: under an exclusive lock (two runs at once lose nothing), through
 /// a temporary file in the same folder that is fsynced and renamed over the old one (a crash
@@ -30,7 +33,7 @@ public struct KeyfileStore: Sendable {
     /// Returns warnings to show (e.g. a folder that was narrowed).
     @discardableResult
     public func preflight() throws(KeyfileError) -> [String] {
-        let user = UInt32(geteuid())
+        let user = OS.effectiveUserID
         var keyfileOwner: UInt32?
         if let keyfile = try facts(path) {
             if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
@@ -40,23 +43,22 @@ public struct KeyfileStore: Sendable {
         guard let folder = try facts(directory) else {
             // ceauth will create the folder (0700) under the nearest one that exists.
             var ancestor = directory
-            while access(ancestor, F_OK) != 0 && ancestor != "/" && ancestor != "." {
+            while !OS.exists(ancestor) && ancestor != "/" && ancestor != "." {
                 ancestor = Self.parent(of: ancestor)
             }
-            var info = stat()
-            guard stat(ancestor, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            guard OS.isDirectory(ancestor) else {
                 throw .io(path: ancestor, operation: "create the keyfile under", reason: "it is not a folder")
             }
-            guard access(ancestor, W_OK | X_OK) == 0 else { throw ioError("write into the folder", ancestor) }
+            guard OS.canWriteInto(ancestor) else { throw ioError("write into the folder", ancestor) }
             return []
         }
         let warnings = try secure(folder, keyfileOwner: keyfileOwner, user: user)
-        guard access(directory, W_OK | X_OK) == 0 else { throw ioError("write into the folder", directory) }
+        guard OS.canWriteInto(directory) else { throw ioError("write into the folder", directory) }
         if let lock = try facts(lockPath) {
             if let problem = KeyfilePlace.lock(lock, path: lockPath) { throw problem }
-            let fd = open(lockPath, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+            let fd = OS.open(lockPath, .readWrite(create: nil))
             guard fd >= 0 else { throw unusableLock() }
-            Glibc.close(fd)
+            OS.close(fd)
         }
         return warnings
     }
@@ -65,20 +67,19 @@ public struct KeyfileStore: Sendable {
 
     @discardableResult
     public func save(_ entry: KeyfileEntry) throws(KeyfileError) -> SaveReport {
-        let user = UInt32(geteuid())
+        let user = OS.effectiveUserID
         try makeDirectory(directory)
         guard let folder = try facts(directory) else { throw ioError("inspect", directory) }
         var warnings = try secure(folder, keyfileOwner: try facts(path)?.owner, user: user)
 
-        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let lockFD = OS.open(lockPath, .readWrite(create: 0o600))
         guard lockFD >= 0 else { throw unusableLock() }
-        defer { Glibc.close(lockFD) }
-        var lockInfo = stat()
-        guard fstat(lockFD, &lockInfo) == 0, (lockInfo.st_mode & S_IFMT) == S_IFREG else {
+        defer { OS.close(lockFD) }
+        guard OS.kind(lockFD) == .regular else {
             throw .unusableLock(path: lockPath, reason: "is not a regular file")
         }
         try lock(lockFD)
-        defer { _ = flock(lockFD, LOCK_UN) }
+        defer { OS.unlock(lockFD) }
 
         var existing: Data?
         if let keyfile = try facts(path) {
@@ -103,7 +104,7 @@ public struct KeyfileStore: Sendable {
         case .refuse(let reason):
             throw .unsafeFolder(path: directory, reason: reason)
         case .narrow(let mode):
-            guard chmod(directory, 0o700) == 0 else { throw ioError("narrow the mode of", directory) }
+            guard OS.setMode(directory, 0o700) else { throw ioError("narrow the mode of", directory) }
             return ["the keyfile's folder \(directory) was open to other users (mode \(KeyfilePlace.octal(mode))); it is now 0700"]
         }
     }
@@ -111,35 +112,25 @@ public struct KeyfileStore: Sendable {
     /// True when the folder holds nothing but the keyfile, its lock and temporary files.
     private func isDedicated() -> Bool {
         let base = Self.lastComponent(of: path)
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return false }
+        guard let names = OS.names(in: directory) else { return false }
         return names.allSatisfy { $0 == base || $0 == base + ".lock" || $0.hasPrefix(base + ".tmp.") }
     }
 
     /// lstat as facts; nil when nothing is there.
     private func facts(_ file: String) throws(KeyfileError) -> FileFacts? {
-        var info = stat()
-        guard lstat(file, &info) == 0 else {
-            // ENOTDIR: a file stands where a folder on the way should be; nothing is here.
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw ioError("inspect", file)
+        switch OS.facts(file) {
+        case .success(let facts): return facts
+        case .failure(let error): throw .io(path: file, operation: "inspect", reason: "\(OS.describe(error.code)) (errno \(error.code))")
         }
-        let kind: FileFacts.Kind
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: kind = .regular
-        case S_IFDIR: kind = .directory
-        case S_IFLNK: kind = .symlink
-        default: kind = .other
-        }
-        return FileFacts(kind: kind, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode & 0o7777))
     }
 
     /// The lock file could not be opened: say what is in its place.
     private func unusableLock() -> KeyfileError {
-        let code = errno
+        let code = OS.lastError
         switch code {
-        case ELOOP: return .unusableLock(path: lockPath, reason: "is a symbolic link")
-        case EISDIR: return .unusableLock(path: lockPath, reason: "is a folder")
-        default: return .unusableLock(path: lockPath, reason: "cannot be opened for writing: \(String(cString: strerror(code))) (errno \(code))")
+        case OS.Code.tooManyLinks: return .unusableLock(path: lockPath, reason: "is a symbolic link")
+        case OS.Code.isADirectory: return .unusableLock(path: lockPath, reason: "is a folder")
+        default: return .unusableLock(path: lockPath, reason: "cannot be opened for writing: \(OS.describe(code)) (errno \(code))")
         }
     }
 
@@ -152,96 +143,71 @@ public struct KeyfileStore: Sendable {
         path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 
+    /// Creates the folder and any missing ones above it, 0700: the folder holds tokens.
     private func makeDirectory(_ directory: String) throws(KeyfileError) {
-        var info = stat()
-        if stat(directory, &info) == 0 {
-            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+        if OS.exists(directory) {
+            guard OS.isDirectory(directory) else {
                 throw .io(path: directory, operation: "use the folder", reason: "it is not a folder")
             }
             return
         }
-        do {
-            // 0700: the folder holds tokens; intermediate folders get the same.
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw .io(path: directory, operation: "create the folder", reason: (error as NSError).localizedDescription)
-        }
+        let parent = Self.parent(of: directory)
+        if parent != directory && !OS.exists(parent) { try makeDirectory(parent) }
+        guard OS.makeDirectory(directory, mode: 0o700) else { throw ioError("create the folder", directory) }
     }
 
     private func lock(_ fd: Int32) throws(KeyfileError) {
         let deadline = monotonicSeconds() + lockTimeoutSeconds
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR else { throw ioError("lock", path + ".lock") }
+        while !OS.tryLock(fd) {
+            guard OS.lockIsBusy(OS.lastError) else { throw ioError("lock", lockPath) }
             if monotonicSeconds() >= deadline { throw .lockTimeout(path: path, seconds: Int(lockTimeoutSeconds)) }
-            usleep(20_000)
+            OS.sleep(seconds: 0.02)
         }
     }
 
     private func read(_ file: String) throws(KeyfileError) -> Data {
-        let fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fd = OS.open(file, .read)
         guard fd >= 0 else { throw ioError("read", file) }
-        defer { Glibc.close(fd) }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ioError("read", file)
-            }
-            data.append(contentsOf: buffer[..<count])
-        }
-        return data
+        defer { OS.close(fd) }
+        guard let bytes = OS.readAll(fd) else { throw ioError("read", file) }
+        return Data(bytes)
     }
 
     /// Temporary files are only written under the lock, so any found while holding it were left
     /// by a run that was killed before its rename; they may hold tokens, so they go.
     private func removeStaleTemporaryFiles() {
         let prefix = Self.lastComponent(of: path) + ".tmp."
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for name in names where name.hasPrefix(prefix) && name.count == prefix.count + 6 {
-            unlink(directory + "/" + name)
+        for name in OS.names(in: directory) ?? [] where name.hasPrefix(prefix) && name.count == prefix.count + 6 {
+            OS.remove(directory + "/" + name)
         }
     }
 
     private func writeAtomically(_ data: Data, directory: String) throws(KeyfileError) {
-        var template = Array((path + ".tmp.XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw ioError("create a temporary file next to", path) }
-        let tempPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let (fd, tempPath) = OS.makeTemporaryFile(prefix: path + ".tmp.") else {
+            throw ioError("create a temporary file next to", path)
+        }
         var renamed = false
         defer {
-            if !renamed { unlink(tempPath) }
+            if !renamed { OS.remove(tempPath) }
         }
         do {
-            defer { Glibc.close(fd) }
-            guard fchmod(fd, 0o600) == 0 else { throw ioError("set the mode of", tempPath) }
-            var offset = 0
-            let bytes = [UInt8](data)
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ioError("write", tempPath)
-                }
-                offset += written
-            }
-            guard fsync(fd) == 0 else { throw ioError("flush", tempPath) }
+            defer { OS.close(fd) }
+            guard OS.setMode(fd, 0o600) else { throw ioError("set the mode of", tempPath) }
+            guard OS.writeAll(fd, [UInt8](data)) else { throw ioError("write", tempPath) }
+            guard OS.sync(fd) else { throw ioError("flush", tempPath) }
         }
-        guard rename(tempPath, path) == 0 else { throw ioError("replace", path) }
+        guard OS.rename(tempPath, path) else { throw ioError("replace", path) }
         renamed = true
         // Make the rename itself durable.
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dirFD = OS.open(directory, .directory)
         if dirFD >= 0 {
-            _ = fsync(dirFD)
-            Glibc.close(dirFD)
+            _ = OS.sync(dirFD)
+            OS.close(dirFD)
         }
     }
 
     private func ioError(_ operation: String, _ file: String) -> KeyfileError {
-        let code = errno
-        return .io(path: file, operation: operation, reason: "\(String(cString: strerror(code))) (errno \(code))")
+        let code = OS.lastError
+        return .io(path: file, operation: operation, reason: "\(OS.describe(code)) (errno \(code))")
     }
 }

@@ -1,30 +1,23 @@
-import Glibc
-
 /// A way to stop a wait from another thread or a signal handler: a pipe the listener polls.
 public final class CancelSignal: @unchecked Sendable {
-    private var fds: [Int32] = [-1, -1]
+    private let pipe: (read: Int32, write: Int32)?
 
     public init() {
-        var pair: [Int32] = [-1, -1]
-        if pipe(&pair) == 0 {
-            for fd in pair {
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            }
-            fds = pair
-        }
+        pipe = OS.makePipe()
     }
 
     deinit {
-        for fd in fds where fd >= 0 { _ = Glibc.close(fd) }
+        if let pipe {
+            OS.close(pipe.read)
+            OS.close(pipe.write)
+        }
     }
 
-    var readFD: Int32 { fds[0] }
+    var readFD: Int32 { pipe?.read ?? -1 }
 
     /// Wakes the waiting listener; safe to call from any thread, more than once.
     public func trigger() {
-        var byte: UInt8 = 1
-        _ = write(fds[1], &byte, 1)
+        if let pipe { OS.poke(pipe.write) }
     }
 }
 
@@ -54,9 +47,7 @@ public final class PendingRedirect {
 
 /// Monotonic seconds, for deadlines that wall-clock changes cannot move.
 func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    OS.monotonicSeconds()
 }
 
 /// The temporary HTTP server on loopback that catches the OAuth redirect. Single-threaded,
@@ -127,12 +118,12 @@ public final class LoopbackListener {
                 // skipped: the browser cannot resolve localhost to it either. One that is in use
                 // or refused may not: a browser that resolves localhost there would hand the code
                 // and state to whoever holds it.
-                let missingFamily = error.code == EADDRNOTAVAIL || error.code == EAFNOSUPPORT
+                let missingFamily = error.code == OS.Code.addressNotAvailable || error.code == OS.Code.familyNotSupported
                 if missingFamily && redirect.bindAddresses.count > 1 {
                     absent = (address, error)
                     continue
                 }
-                if error.code == EADDRINUSE { throw .portInUse(host: address, port: port) }
+                if error.code == OS.Code.addressInUse { throw .portInUse(host: address, port: port) }
                 throw .cannotListen(host: address, port: port, error)
             }
         }
@@ -178,24 +169,22 @@ public final class LoopbackListener {
             let nextDeadline = connections.map(\.deadline).min().map { Swift.min($0, deadline) } ?? deadline
             let waitMs = Int32(Swift.max(1, Swift.min(Double(Int32.max), ((nextDeadline - now) * 1000).rounded(.up))))
 
-            var pollFDs = listeners.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-            if let cancel { pollFDs.append(pollfd(fd: cancel.readFD, events: Int16(POLLIN), revents: 0)) }
-            let firstConnection = pollFDs.count
-            pollFDs += connections.map { pollfd(fd: $0.socket.fd, events: Int16(POLLIN), revents: 0) }
+            var fds = listeners.map(\.fd)
+            if let cancel { fds.append(cancel.readFD) }
+            let firstConnection = fds.count
+            fds += connections.map(\.socket.fd)
 
-            let ready = poll(&pollFDs, nfds_t(pollFDs.count), waitMs)
-            if ready < 0 {
-                if errno == EINTR { continue }
+            guard let ready = OS.waitReadable(fds, timeoutMilliseconds: waitMs) else {
+                if OS.lastError == OS.Code.interrupted { continue }
                 throw ListenerError.failed(SocketError("poll"))
             }
-            if ready == 0 { continue }
-            if cancel != nil, pollFDs[listeners.count].revents != 0 { throw AuthorizationError.interrupted }
+            if !ready.contains(true) { continue }
+            if cancel != nil, ready[listeners.count] { throw AuthorizationError.interrupted }
 
             // Connections first (they were accepted earlier), then new ones.
             var finished: Set<Int> = []
             for (index, connection) in connections.enumerated() {
-                let revents = pollFDs[firstConnection + index].revents
-                guard revents != 0 else { continue }
+                guard ready[firstConnection + index] else { continue }
                 switch serve(&connections[index], validator: validator, log: log) {
                 case .keepReading:
                     continue
@@ -213,7 +202,7 @@ public final class LoopbackListener {
             // means a new connection is read at least once before it can be pushed out.
             var accepted = 0
             let perRound = Swift.max(1, limits.maxConnections / 4)
-            for (index, listener) in listeners.enumerated() where pollFDs[index].revents != 0 {
+            for (index, listener) in listeners.enumerated() where ready[index] {
                 while accepted < perRound, let client = try acceptOne(listener) {
                     accepted += 1
                     if connections.count >= limits.maxConnections {
@@ -232,7 +221,7 @@ public final class LoopbackListener {
             return try listener.accept()
         } catch {
             // Out of descriptors and the like: skip this round instead of ending the wait.
-            if error.code == EMFILE || error.code == ENFILE || error.code == ENOBUFS || error.code == ENOMEM { return nil }
+            if OS.Code.outOfResources.contains(error.code) { return nil }
             throw ListenerError.failed(error)
         }
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Problems with the loopback listener: the redirect URI it should serve, or its sockets.
 public enum ListenerError: Error, Equatable, CustomStringConvertible {
@@ -80,7 +84,7 @@ public struct LoopbackRedirect: Sendable, Equatable {
     static func browserWouldRewrite(_ path: String) -> String? {
         if path.contains("\\") { return "its path has a backslash, which browsers turn into '/'; use '/'" }
         for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            let spelled = segment.lowercased().replacingOccurrences(of: "%2e", with: ".")
+            let spelled = segment.lowercased().replacing("%2e", with: ".")
             if spelled == "." || spelled == ".." {
                 return "its path has a '\(segment)' segment, which browsers resolve before following the redirect, so it would never match; write the path without it"
             }

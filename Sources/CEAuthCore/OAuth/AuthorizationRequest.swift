@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The Google authorization request (RFC 6749 section 4.1.1). Pure: builds a URL, nothing more.
 ///

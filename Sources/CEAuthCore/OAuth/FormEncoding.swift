@@ -1,12 +1,15 @@
 /// Percent-encoding for URL query strings (RFC 3986): only unreserved characters stay as they are.
 public enum FormEncoding {
-    public static func encode(_ text: String) -> String {
+    /// `keeping`: ASCII characters left as they are besides the unreserved ones.
+    public static func encode(_ text: String, keeping: Set<UInt8> = []) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"),
                  UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case _ where keeping.contains(byte):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 out += "%" + hexDigits[Int(byte >> 4)] + hexDigits[Int(byte & 0x0F)]

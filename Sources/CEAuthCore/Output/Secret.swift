@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A secret string (user secret, organization secret, client secret, instance token) that
 /// prints as `<redacted>` wherever it is interpolated, dumped or reflected, so a stray

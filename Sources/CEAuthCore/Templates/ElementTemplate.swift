@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One element's data file from `Templates/`: how to ask Google for consent and what body
 /// to send to `POST /instances`. Adding an element means adding such a file.

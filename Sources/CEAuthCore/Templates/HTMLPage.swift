@@ -4,10 +4,10 @@ public enum HTMLPage {
     public static func render(_ template: String, values: [String: String]) -> String {
         var out = ""
         var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
+        while let open = rest.firstRange(of: "{{") {
             out += rest[..<open.lowerBound]
             let afterOpen = rest[open.upperBound...]
-            guard let close = afterOpen.range(of: "}}") else {
+            guard let close = afterOpen.firstRange(of: "}}") else {
                 out += rest[open.lowerBound...]
                 return out
             }

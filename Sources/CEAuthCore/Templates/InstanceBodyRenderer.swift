@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the user chose for polling events.
 public struct EventsOptions: Sendable, Equatable {
@@ -111,14 +115,13 @@ public enum InstanceBodyRenderer {
         guard value != ".", value != ".." else {
             throw .invalidParameterValue(option: option, reason: "'\(value)' is a relative path segment, not an id")
         }
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/;?#%")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+        // RFC 3986 pchar less ';': everything else, '/', '?', '#' and '%' included, is encoded.
+        return FormEncoding.encode(value, keeping: Set("!$&'()*+,=:@".utf8))
     }
 
     private static func replacing(_ token: String, with replacement: String, in value: JSONValue) -> JSONValue {
         switch value {
-        case .string(let s): return .string(s.replacingOccurrences(of: token, with: replacement))
+        case .string(let s): return .string(s.replacing(token, with: replacement))
         case .array(let items): return .array(items.map { replacing(token, with: replacement, in: $0) })
         case .object(let members): return .object(members.mapValues { replacing(token, with: replacement, in: $0) })
         default: return value

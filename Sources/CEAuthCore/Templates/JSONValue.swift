@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A JSON document as a Swift value, so templates are filled in structurally:
 /// values go into the tree, never into JSON text, and cannot break out of their place.

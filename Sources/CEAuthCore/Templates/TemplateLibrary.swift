@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The element templates and HTML pages: those built into the binary, overlaid by the files
 /// of a user's template folder (same file name wins, new names add elements).
@@ -28,7 +32,7 @@ public struct TemplateLibrary: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw .unreadable(file: directory.path, reason: "the folder cannot be listed (\(error.localizedDescription))")
+            throw .unreadable(file: directory.path, reason: "the folder cannot be listed (\(error))")
         }
         var copy = self
         for name in names where name.hasSuffix(".json") || name.hasSuffix(".html") {

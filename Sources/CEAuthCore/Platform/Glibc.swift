@@ -1,0 +1,374 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+
+/// The one place that calls the C library (Linux, glibc): sockets, poll, pipes, files, flock,
+/// process spawning, clocks, signals and errno, each with Swift types and every return code
+/// checked by the caller through the value it gets back. A port to another platform (Darwin:
+/// `import Darwin`, `SOCK_STREAM` without `.rawValue`, `st_mtimespec`) is a file like this one.
+public enum OS {
+    // MARK: errno
+
+    struct Errno: Error { var code: Int32 }
+
+    public static var lastError: Int32 { errno }
+
+    public static func describe(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+    public enum Code {
+        public static let addressInUse = EADDRINUSE
+        public static let addressNotAvailable = EADDRNOTAVAIL
+        public static let familyNotSupported = EAFNOSUPPORT
+        public static let invalidArgument = EINVAL
+        public static let noSuchFile = ENOENT
+        public static let notADirectory = ENOTDIR
+        public static let isADirectory = EISDIR
+        public static let tooManyLinks = ELOOP
+        static let interrupted = EINTR
+        static let wouldBlock = EWOULDBLOCK
+        static let tryAgain = EAGAIN
+        static let connectionAborted = ECONNABORTED
+        static let connectionReset = ECONNRESET
+        /// Running out of descriptors or buffers: a reason to skip a round, not to fail.
+        static let outOfResources: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
+    }
+
+    // MARK: sockets
+
+    /// A new TCP socket, closed on exec (not inherited by the browser process ceauth starts).
+    static func streamSocket(ipv6: Bool) -> Int32 {
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fd
+    }
+
+    enum SocketOption { case reuseAddress, ipv6Only }
+
+    static func enable(_ option: SocketOption, on fd: Int32) -> Bool {
+        var yes: Int32 = 1
+        let (level, name) = option == .ipv6Only ? (Int32(IPPROTO_IPV6), IPV6_V6ONLY) : (SOL_SOCKET, SO_REUSEADDR)
+        return setsockopt(fd, level, name, &yes, socklen_t(MemoryLayout<Int32>.size)) == 0
+    }
+
+    static func setTimeout(_ fd: Int32, sending: Bool, seconds: Int) -> Bool {
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        return setsockopt(fd, SOL_SOCKET, sending ? SO_SNDTIMEO : SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size)) == 0
+    }
+
+    static func setNonBlocking(_ fd: Int32) -> Bool {
+        let flags = fcntl(fd, F_GETFL)
+        return flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0
+    }
+
+    /// bind(2) or connect(2) to a numeric IPv4 or IPv6 host; false with errno set on failure,
+    /// EINVAL for a host that is not a numeric address.
+    static func bind(_ fd: Int32, host: String, port: UInt16) -> Bool {
+        withAddress(host: host, port: port) { Glibc.bind(fd, $0, $1) } == 0
+    }
+
+    static func connect(_ fd: Int32, host: String, port: UInt16) -> Bool {
+        withAddress(host: host, port: port) { Glibc.connect(fd, $0, $1) } == 0
+    }
+
+    static func listen(_ fd: Int32, backlog: Int32) -> Bool { Glibc.listen(fd, backlog) == 0 }
+
+    private static func withAddress(host: String, port: UInt16, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        if host.contains(":") {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else { errno = EINVAL; return -1 }
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { errno = EINVAL; return -1 }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    /// The port a socket is bound to, or nil with errno set.
+    static func localPort(_ fd: Int32) -> UInt16? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        let family = Int32(storage.ss_family)
+        return withUnsafePointer(to: &storage) { pointer in
+            if family == AF_INET6 {
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+            }
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        }
+    }
+
+    /// accept(2); the new descriptor is closed on exec.
+    static func accept(_ fd: Int32) -> Int32 {
+        let client = Glibc.accept(fd, nil, nil)
+        if client >= 0 { _ = fcntl(client, F_SETFD, FD_CLOEXEC) }
+        return client
+    }
+
+    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, blocking: Bool) -> Int {
+        recv(fd, buffer.baseAddress, buffer.count, blocking ? 0 : Int32(MSG_DONTWAIT))
+    }
+
+    /// MSG_NOSIGNAL: a peer that went away gives an error instead of killing the process with SIGPIPE.
+    static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+    }
+
+    static func shutdownWrite(_ fd: Int32) { _ = shutdown(fd, Int32(SHUT_WR)) }
+
+    static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    // MARK: poll and pipes
+
+    /// poll(2) for readability; which of `fds` are ready (any event, hang-ups included), or nil
+    /// with errno set. An empty result means the timeout passed.
+    static func waitReadable(_ fds: [Int32], timeoutMilliseconds: Int32) -> [Bool]? {
+        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let ready = poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
+        guard ready >= 0 else { return nil }
+        return entries.map { $0.revents != 0 }
+    }
+
+    /// A pipe whose ends do not block and are closed on exec.
+    static func makePipe() -> (read: Int32, write: Int32)? {
+        var pair: [Int32] = [-1, -1]
+        guard pipe(&pair) == 0 else { return nil }
+        for fd in pair {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = setNonBlocking(fd)
+        }
+        return (pair[0], pair[1])
+    }
+
+    /// One byte to a pipe; safe from a signal handler's thread.
+    static func poke(_ fd: Int32) {
+        var byte: UInt8 = 1
+        _ = Glibc.write(fd, &byte, 1)
+    }
+
+    // MARK: time
+
+    /// Monotonic seconds, for deadlines that wall-clock changes cannot move.
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func sleep(seconds: Double) {
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+
+    // MARK: files
+
+    /// What lstat(2) says of a path: nil when nothing is there (or a file stands where a folder
+    /// on the way should be), an errno when it cannot be looked at.
+    static func facts(_ path: String) -> Result<FileFacts?, Errno> {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            return errno == ENOENT || errno == ENOTDIR ? .success(nil) : .failure(Errno(code: errno))
+        }
+        return .success(facts(info))
+    }
+
+    /// The kind of the file an open descriptor refers to.
+    static func kind(_ fd: Int32) -> FileFacts.Kind? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return facts(info).kind
+    }
+
+    private static func facts(_ info: stat) -> FileFacts {
+        let kind: FileFacts.Kind
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        return FileFacts(kind: kind, owner: UInt32(info.st_uid), mode: UInt32(info.st_mode & 0o7777))
+    }
+
+    /// Whether the path exists and is a folder (following links, as the kernel does for paths).
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Whether this user may create and remove entries in the folder.
+    static func canWriteInto(_ folder: String) -> Bool { access(folder, W_OK | X_OK) == 0 }
+
+    public enum OpenMode {
+        case read
+        /// Read and write, never through a link; `create` makes it (this mode) if missing.
+        case readWrite(create: UInt32?)
+        case directory
+    }
+
+    /// open(2), closed on exec; a link at `path` is never followed (ELOOP) except for folders.
+    static func open(_ path: String, _ mode: OpenMode) -> Int32 {
+        switch mode {
+        case .read: return Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        case .readWrite(nil): return Glibc.open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        case .readWrite(let create?): return Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode_t(create))
+        case .directory: return Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
+    }
+
+    /// The whole file, or nil with errno set.
+    static func readAll(_ fd: Int32) -> [UInt8]? {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { return data }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            data += buffer[..<count]
+        }
+    }
+
+    /// All of `bytes`, or false with errno set.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+
+    static func sync(_ fd: Int32) -> Bool { fsync(fd) == 0 }
+
+    static func setMode(_ fd: Int32, _ mode: UInt32) -> Bool { fchmod(fd, mode_t(mode)) == 0 }
+
+    static func setMode(_ path: String, _ mode: UInt32) -> Bool { chmod(path, mode_t(mode)) == 0 }
+
+    static func rename(_ from: String, _ to: String) -> Bool { Glibc.rename(from, to) == 0 }
+
+    static func remove(_ path: String) { _ = unlink(path) }
+
+    static func makeDirectory(_ path: String, mode: UInt32) -> Bool { mkdir(path, mode_t(mode)) == 0 || errno == EEXIST }
+
+    /// A new file `<prefix>XXXXXX` made by mkstemp(3): its descriptor and path, or nil with errno set.
+    static func makeTemporaryFile(prefix: String) -> (fd: Int32, path: String)? {
+        var template = Array((prefix + "XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return (fd, String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    /// The names in a folder (without . and ..), or nil when it cannot be read.
+    static func names(in folder: String) -> [String]? {
+        guard let directory = opendir(folder) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// flock(2) without waiting: true when this process now holds the exclusive lock; false
+    /// with errno EWOULDBLOCK when another holds it.
+    static func tryLock(_ fd: Int32) -> Bool { flock(fd, LOCK_EX | LOCK_NB) == 0 }
+
+    static func unlock(_ fd: Int32) { _ = flock(fd, LOCK_UN) }
+
+    static func lockIsBusy(_ code: Int32) -> Bool { code == EWOULDBLOCK || code == EINTR }
+
+    public static var effectiveUserID: UInt32 { UInt32(geteuid()) }
+
+    // MARK: processes and signals
+
+    /// Starts `executable` with `arguments`, its standard streams on /dev/null, without a
+    /// shell; nil when it could not be started.
+    static func spawn(_ executable: String, arguments: [String], environment: [String: String]) -> Int32? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in [0, 1, 2] {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv + envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        return result == 0 ? pid : nil
+    }
+
+    public enum ProcessState: Equatable {
+        case running
+        case exited(status: Int32)
+        case killed(signal: Int32)
+    }
+
+    /// waitpid(2) without waiting; a finished child is reaped.
+    static func state(of pid: Int32) -> ProcessState {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == 0 { return .running }
+        if result < 0 { return .exited(status: -1) }
+        if status & 0x7F == 0 { return .exited(status: (status >> 8) & 0xFF) }
+        return .killed(signal: status & 0x7F)
+    }
+
+    /// The signals that mean "stop" from a terminal or a supervisor.
+    public static let interruptSignals: [Int32] = [SIGINT, SIGTERM]
+
+    /// Ignores the signal's default action, so a dispatch source can handle it instead.
+    public static func ignore(_ signalNumber: Int32) { _ = signal(signalNumber, SIG_IGN) }
+
+    public enum StandardStream: Int32 { case input = 0, output = 1, error = 2 }
+
+    /// Writes all of `text` to stdout or stderr (unbuffered: each call is one write as far as it goes).
+    public static func write(_ text: String, to stream: StandardStream) {
+        _ = writeAll(stream.rawValue, Array(text.utf8))
+    }
+
+    /// True when `fd` is a terminal.
+    public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
+
+    /// Whether the file at `path` is an executable file for this user.
+    static func isExecutable(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+    }
+
+    /// The kernel's description of the system (`/proc/version` on Linux), for WSL detection.
+    static func kernelDescription() -> String? {
+        let fd = Glibc.open("/proc/version", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        return readAll(fd).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public static let isMacOS = false
+}
+#endif
