@@ -13,12 +13,25 @@ struct EmbedTemplates: BuildToolPlugin {
         .filter { !$0.lastPathComponent.hasPrefix(".") }
         .sorted { $0.lastPathComponent < $1.lastPathComponent }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedTemplates.swift")
+        // The commit the binary is built from (ceauth --version), read from .git by the tool; the
+        // files that name it are inputs, so a new commit rebuilds the generated file.
+        let git = context.package.directoryURL.appending(path: ".git")
+        var gitInputs: [URL] = []
+        if let head = try? String(contentsOf: git.appending(path: "HEAD"), encoding: .utf8) {
+            gitInputs.append(git.appending(path: "HEAD"))
+            if head.hasPrefix("ref: ") {
+                let ref = git.appending(path: head.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines))
+                if FileManager.default.fileExists(atPath: ref.path) { gitInputs.append(ref) }
+            }
+            let packed = git.appending(path: "packed-refs")
+            if FileManager.default.fileExists(atPath: packed.path) { gitInputs.append(packed) }
+        }
         return [
             .buildCommand(
-                displayName: "Embedding \(files.count) files from Templates/",
+                displayName: "Embedding \(files.count) files from Templates/ and the commit",
                 executable: try context.tool(named: "TemplateEmbedder").url,
-                arguments: [output.path] + files.map(\.path),
-                inputFiles: files,
+                arguments: [output.path, "--git", git.path] + files.map(\.path),
+                inputFiles: files + gitInputs,
                 outputFiles: [output]
             )
         ]

@@ -15,7 +15,7 @@ struct CEAuth: ParsableCommand {
         Secrets come from the environment only: CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET (Cloud Elements), \
         CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET (the Google OAuth client).
         """,
-        version: "0.1.0",
+        version: BuildInfo.versionLine,
         subcommands: [Login.self, Elements.self]
     )
 }
