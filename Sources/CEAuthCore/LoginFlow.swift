@@ -211,7 +211,7 @@ public struct LoginFlow {
     /// On its own thread: a browser command may take seconds to start or stay in the
     /// foreground, and the listener must be serving by the time the redirect comes.
     private func openBrowserInBackground(_ url: URL) {
-        let (open, say, log) = (openBrowser, say, log)
+        let (open, say) = (openBrowser, say)
         let overSSH = ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil
         DispatchQueue.global().async {
             switch open(url) {

@@ -134,8 +134,8 @@ let home = FileManager.default.temporaryDirectory.appendingPathComponent("ceauth
 try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: home) }
 let errPath = home + "/stderr", outPath = home + "/stdout"
-FileManager.default.createFile(atPath: errPath, contents: nil)
-FileManager.default.createFile(atPath: outPath, contents: nil)
+_ = FileManager.default.createFile(atPath: errPath, contents: nil)
+_ = FileManager.default.createFile(atPath: outPath, contents: nil)
 
 let secrets = ["USERSECRET-stress-1f2e3d", "ORGSECRET-stress-4c5b6a", "CLIENTSECRET-stress-7d8e9f"]
 let process = Process()

@@ -30,11 +30,11 @@ extension CLITests {
         switch place {
         case .lockOfAnotherUser:
             chown(folder, 65534, 65534)
-            FileManager.default.createFile(atPath: keyfile + ".lock", contents: Data())
+            _ = FileManager.default.createFile(atPath: keyfile + ".lock", contents: Data())
             chmod(keyfile + ".lock", 0o644)  // root's, not writable by nobody
         case .keyfileOfAnotherUserInAStickyFolder:
             chmod(folder, 0o1777)
-            FileManager.default.createFile(atPath: keyfile, contents: Data("{\"instances\": []}".utf8))
+            _ = FileManager.default.createFile(atPath: keyfile, contents: Data("{\"instances\": []}".utf8))
             chmod(keyfile, 0o644)  // root's: nobody can read it but not replace it
         }
         var env = harness.environment

@@ -84,7 +84,7 @@ import Testing
 
         let shared = directory.path + "/project"
         mkdir(shared, 0o700)
-        FileManager.default.createFile(atPath: shared + "/Makefile", contents: Data())
+        _ = FileManager.default.createFile(atPath: shared + "/Makefile", contents: Data())
         chmod(shared, 0o777)
         #expect {
             try KeyfileStore(path: shared + "/keys.json").preflight()
@@ -110,7 +110,7 @@ import Testing
         try KeyfileStore(path: sticky + "/keys.json").save(entry())
         #expect(fileMode(sticky + "/keys.json") == 0o600)
         #expect(fileMode(sticky) == 0o777)
-        FileManager.default.createFile(atPath: sticky + "/planted.json", contents: Data("{}".utf8))
+        _ = FileManager.default.createFile(atPath: sticky + "/planted.json", contents: Data("{}".utf8))
         chown(sticky + "/planted.json", 65534, 65534)
         #expect(throws: KeyfileError.notOurs(path: sticky + "/planted.json", owner: 65534)) {
             try KeyfileStore(path: sticky + "/planted.json").preflight()
