@@ -210,3 +210,69 @@ import Testing
         #expect(Redactor(["a", "ab"]).redact("a cab") == "a cab")
     }
 }
+
+/// libcurl's proxy variables, as users behind corporate proxies set them: honoured, with
+/// `no_proxy`, and never for loopback.
+@Suite struct ProxyTests {
+    /// A proxy on raw sockets: records the first request line of each connection and answers 200.
+    final class RecordingProxy: @unchecked Sendable {
+        let socket: Socket
+        let port: UInt16
+        let lines = Locked<[String]>([])
+
+        init() throws {
+            socket = try Socket.listen(host: "127.0.0.1", port: 0)
+            port = try socket.localPort()
+            let (socket, lines) = (SocketBox(socket), lines)
+            Thread {
+                let until = monotonicSeconds() + 10
+                while monotonicSeconds() < until {
+                    guard let client = try? socket.socket.accept() else { usleep(5_000); continue }
+                    try? client.setReceiveTimeout(seconds: 5)
+                    var head: [UInt8] = []
+                    while HTTPRequestHeadParser.headEnd(head) == nil, case .data(let bytes)? = try? client.receive(blocking: true) { head += bytes }
+                    lines.with { $0.append(String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")[0]) }
+                    try? client.sendAll(Array("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nproxied".utf8))
+                    client.close()
+                }
+            }.start()
+        }
+
+        var url: String { "http://127.0.0.1:\(port)" }
+    }
+
+    func post(_ url: String, _ environment: [String: String]) throws(TransportError) -> HTTPResponse {
+        try CurlTransport(environment: environment).send(HTTPRequest(method: "POST", url: URL(string: url)!, headers: [:],
+                                                                     body: Data("{}".utf8), timeoutSeconds: 5))
+    }
+
+    @Test func httpProxyAndNoProxyAreHonoured() throws {
+        let proxy = try RecordingProxy()
+        let response = try post("http://api.cloud-elements.invalid/elements/api-v2/instances", ["http_proxy": proxy.url])
+        #expect(String(decoding: response.body, as: UTF8.self) == "proxied")
+        #expect(proxy.lines.current == ["POST http://api.cloud-elements.invalid/elements/api-v2/instances HTTP/1.1"])
+        // no_proxy: straight to the host, which does not resolve: nothing was sent (exit 5).
+        #expect {
+            try post("http://api.cloud-elements.invalid/x", ["http_proxy": proxy.url, "no_proxy": "cloud-elements.invalid"])
+        } throws: { ($0 as? TransportError)?.mayHaveArrived == false }
+        #expect(proxy.lines.current.count == 1)
+    }
+
+    @Test func httpsGoesThroughTheHTTPSProxyWithCONNECT() throws {
+        let proxy = try RecordingProxy()
+        // The recording proxy answers CONNECT with a response that is no tunnel, so the request fails.
+        #expect(throws: TransportError.self) { try post("https://api.cloud-elements.invalid/instances", ["HTTPS_PROXY": proxy.url]) }
+        #expect(proxy.lines.current.first == "CONNECT api.cloud-elements.invalid:443 HTTP/1.1")
+    }
+
+    @Test func loopbackIsNeverProxied() throws {
+        let proxy = try RecordingProxy()
+        let server = try FakeHTTPServer { _ in FakeResponse(status: 200, body: Data("direct".utf8)) }
+        defer { server.stop() }
+        let response = try post(server.baseURL + "/instances", ["http_proxy": proxy.url, "all_proxy": proxy.url])
+        #expect(String(decoding: response.body, as: UTF8.self) == "direct")
+        #expect(proxy.lines.current.isEmpty)
+        #expect(CurlTransport.noProxy(environment: ["NO_PROXY": "corp.example"]) == "corp.example,localhost,127.0.0.0/8,::1")
+        #expect(CurlTransport.proxy(scheme: "http", environment: ["HTTP_PROXY": "http://cgi-set"]) == "")
+    }
+}

@@ -13,9 +13,28 @@ import Foundation
 public struct CurlTransport: HTTPTransport {
     public static let defaultMaxResponseBytes = 1024 * 1024
     private let maxResponseBytes: Int
+    /// Where libcurl's proxy variables are read from (http_proxy, https_proxy, no_proxy, ...).
+    private let environment: [String: String]
 
-    public init(maxResponseBytes: Int = CurlTransport.defaultMaxResponseBytes) {
+    public init(maxResponseBytes: Int = CurlTransport.defaultMaxResponseBytes,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.maxResponseBytes = maxResponseBytes
+        self.environment = environment
+    }
+
+    /// The proxy for a scheme, as libcurl reads the variables: `http_proxy` (lower case only:
+    /// a CGI request can set `HTTP_PROXY`), `https_proxy` or `HTTPS_PROXY`, then `all_proxy` or
+    /// `ALL_PROXY`; "" for none.
+    static func proxy(scheme: String, environment: [String: String]) -> String {
+        let names = (scheme.lowercased() == "https" ? ["https_proxy", "HTTPS_PROXY"] : ["http_proxy"]) + ["all_proxy", "ALL_PROXY"]
+        return names.lazy.compactMap { environment[$0] }.first { !$0.isEmpty } ?? ""
+    }
+
+    /// The hosts never sent through a proxy: the user's `no_proxy` (or `NO_PROXY`) and always
+    /// loopback, which libcurl would otherwise hand to `http_proxy` like any other host.
+    static func noProxy(environment: [String: String]) -> String {
+        let user = environment["no_proxy"] ?? environment["NO_PROXY"] ?? ""
+        return ([user].filter { !$0.isEmpty } + ["localhost", "127.0.0.0/8", "::1"]).joined(separator: ",")
     }
 
     public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
@@ -42,6 +61,10 @@ public struct CurlTransport: HTTPTransport {
             if setup == CURLE_OK { setup = ceauth_curl_setopt_pointer(handle, option, pointer) }
         }
         set(CURLOPT_URL, request.url.absoluteString)  // libcurl copies strings it is given
+        // The proxy from the environment given (the process's, or a test's), by libcurl's rules;
+        // an empty one means none. Loopback is never proxied.
+        set(CURLOPT_PROXY, Self.proxy(scheme: request.url.scheme ?? "", environment: environment))
+        set(CURLOPT_NOPROXY, Self.noProxy(environment: environment))
         set(CURLOPT_NOSIGNAL, 1)
         set(CURLOPT_FOLLOWLOCATION, 0)
         set(CURLOPT_PROTOCOLS_STR, "http,https")
