@@ -15,16 +15,13 @@ let package = Package(
         // OpenSSL 3 (libcrypto) for randomness, SHA-256 and constant-time comparison.
         .systemLibrary(
             name: "COpenSSL",
-            pkgConfig: "openssl",
+            pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
         // libcurl for HTTP to Cloud Elements (replaces URLSession: no spinning while it waits,
-        // nothing written to $HOME, and it tells whether a request byte was sent).
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
-        ),
+        // nothing written to $HOME, and it tells whether a request byte was sent). Loaded with
+        // dlopen on first use; its header comes from libcurl4-openssl-dev.
+        .target(name: "CCurl"),
         // Turns the top-level Templates/ folder into Swift source at build time, so a
         // copied binary still knows its built-in elements (no resource bundle to carry).
         .executableTarget(name: "TemplateEmbedder"),

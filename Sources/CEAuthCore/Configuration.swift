@@ -11,6 +11,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case conflictingOptions(String)
     case invalidValue(option: String, reason: String)
     case controlCharacterInVariable(String, character: String)
+    /// libcurl, which ceauth loads when it first needs HTTP, is missing or too old.
+    case httpClientUnavailable(String)
 
     /// The name of the first control character in `value` (e.g. "a carriage return"), or nil.
     static func controlCharacter(in value: String) -> String? {
@@ -37,6 +39,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             return text
         case .invalidValue(let option, let reason):
             return "\(option): \(reason)"
+        case .httpClientUnavailable(let problem):
+            return "ceauth talks to Cloud Elements through libcurl, and \(problem)"
         case .controlCharacterInVariable(let name, let character):
             return "\(name) contains \(character), which cannot be sent in an HTTP header; remove it and run again (a value read from a file with Windows line endings ends in CR: tr -d '\\r'). Its value is not shown"
         }
@@ -75,6 +79,7 @@ public enum ServiceURL {
             throw .invalidURL(what: what, value: text, reason: "the port must be between 1 and 65535")
         }
         if sentByCEAuth {
+            if let problem = CurlLibrary.loadError { throw .httpClientUnavailable(problem) }
             switch CurlURL.parse(text) {
             case .failure(let refusal):
                 throw .invalidURL(what: what, value: text, reason: "the HTTP client refuses it (\(refusal.reason))")

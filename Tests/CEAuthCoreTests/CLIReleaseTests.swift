@@ -80,4 +80,28 @@ extension CLITests {
         #expect(harness.keyfileEntries().count == 1)
         expectNoSecrets(login, allowToken: "INSTANCETOKEN")
     }
+
+    /// libcurl is loaded only when a command needs HTTP: without it, --version still works and
+    /// login stops before the browser, saying what to install.
+    @Test func withoutLibcurlLoginSaysWhatToInstallAndOtherCommandsWork() throws {
+        let libcurl = "/usr/lib/x86_64-linux-gnu/libcurl.so.4"
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: libcurl),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            print("skipped: cannot hide libcurl here (needs root, unshare -m and \(libcurl))")
+            return
+        }
+        func withoutLibcurl(_ arguments: [String], environment: [String: String]) throws -> Run {
+            let script = "mount --bind /dev/null \"$0\" && exec \"$@\""
+            return try run(["-m", "sh", "-c", script, libcurl, CLITests.binary] + arguments, environment: environment,
+                           executable: "/usr/bin/unshare")
+        }
+        let version = try withoutLibcurl(["--version"], environment: [:])
+        #expect(version.status == 0, "stderr: \(version.stderr)")
+        let harness = try LoginHarness()
+        let login = try withoutLibcurl(["login", "gmail", "--no-browser"], environment: harness.environment)
+        #expect(login.status == 64, "stderr: \(login.stderr)")
+        #expect(login.stderr.contains("ceauth talks to Cloud Elements through libcurl, and libcurl 4 cannot be loaded"))
+        #expect(!login.stderr.contains("/o/oauth2/"), "the URL was printed: \(login.stderr)")
+        expectNoSecrets(login)
+    }
 }

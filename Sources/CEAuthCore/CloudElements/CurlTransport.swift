@@ -38,18 +38,18 @@ public struct CurlTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
-        CurlGlobal.initialize()
         let host = request.url.host ?? request.url.absoluteString
-        guard let handle = curl_easy_init() else { throw .cannotConnect(host: host, reason: "libcurl could not start") }
-        defer { curl_easy_cleanup(handle) }
+        if let problem = CurlLibrary.loadError { throw .cannotConnect(host: host, reason: problem) }
+        guard let handle = ceauth_curl_easy_init() else { throw .cannotConnect(host: host, reason: "libcurl could not start") }
+        defer { ceauth_curl_easy_cleanup(handle) }
 
         let sink = ResponseSink(limit: maxResponseBytes)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
+        defer { ceauth_curl_slist_free_all(headerList) }
         // "Expect:" stops libcurl's 100-continue handshake, which waits a second on servers that skip it.
         for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) + [("Expect", "")] {
-            headerList = curl_slist_append(headerList, "\(name):" + (value.isEmpty ? "" : " \(value)"))
+            headerList = ceauth_curl_slist_append(headerList, "\(name):" + (value.isEmpty ? "" : " \(value)"))
         }
 
         var setup = CURLE_OK
@@ -90,7 +90,7 @@ public struct CurlTransport: HTTPTransport {
             throw .cannotConnect(host: host, reason: "libcurl refused an option: \(Self.text(setup))")
         }
 
-        let result = curl_easy_perform(handle)
+        let result = ceauth_curl_easy_perform(handle)
         var status = 0
         var requestBytes = 0
         _ = ceauth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -130,14 +130,14 @@ public struct CurlTransport: HTTPTransport {
     }
 
     static func text(_ code: CURLcode) -> String {
-        String(cString: curl_easy_strerror(code))
+        String(cString: ceauth_curl_easy_strerror(code))
     }
 }
 
-/// libcurl's global state, set up once before the first handle (thread-safe through `static let`).
-private enum CurlGlobal {
-    static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
-    static func initialize() { _ = initialized }
+/// libcurl, loaded and set up once, on first use (the loader is thread-safe).
+enum CurlLibrary {
+    /// Nil once libcurl is ready; otherwise what is missing.
+    static var loadError: String? { ceauth_curl_load().map { String(cString: $0) } }
 }
 
 /// Collects one response's headers and body for the thread waiting in `curl_easy_perform`
@@ -197,16 +197,17 @@ struct CurlURL: Equatable {
 
     /// Nil and a reason when libcurl would refuse the URL (bad port, bad host, ...).
     static func parse(_ text: String) -> Result<CurlURL, CurlURLRefusal> {
-        guard let handle = curl_url() else { return .failure(CurlURLRefusal(reason: "libcurl could not start")) }
-        defer { curl_url_cleanup(handle) }
-        let set = curl_url_set(handle, CURLUPART_URL, text, UInt32(CURLU_NON_SUPPORT_SCHEME))
+        if let problem = CurlLibrary.loadError { return .failure(CurlURLRefusal(reason: problem)) }
+        guard let handle = ceauth_curl_url() else { return .failure(CurlURLRefusal(reason: "libcurl could not start")) }
+        defer { ceauth_curl_url_cleanup(handle) }
+        let set = ceauth_curl_url_set(handle, CURLUPART_URL, text, UInt32(CURLU_NON_SUPPORT_SCHEME))
         guard set == CURLUE_OK else {
-            return .failure(CurlURLRefusal(reason: String(cString: curl_url_strerror(set)).lowercased()))
+            return .failure(CurlURLRefusal(reason: String(cString: ceauth_curl_url_strerror(set)).lowercased()))
         }
         func part(_ which: CURLUPart) -> String? {
             var value: UnsafeMutablePointer<CChar>?
-            guard curl_url_get(handle, which, &value, 0) == CURLUE_OK, let value else { return nil }
-            defer { curl_free(value) }
+            guard ceauth_curl_url_get(handle, which, &value, 0) == CURLUE_OK, let value else { return nil }
+            defer { ceauth_curl_free(value) }
             return String(cString: value)
         }
         guard let url = part(CURLUPART_URL), let scheme = part(CURLUPART_SCHEME), let host = part(CURLUPART_HOST) else {
