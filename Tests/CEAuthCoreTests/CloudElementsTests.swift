@@ -276,3 +276,47 @@ import Testing
         #expect(CurlTransport.proxy(scheme: "http", environment: ["HTTP_PROXY": "http://cgi-set"]) == "")
     }
 }
+
+/// TLS is always verified: a server whose certificate the system does not trust is refused
+/// during the handshake, before a request byte is sent (so it is "nothing was sent", exit 5).
+@Suite struct TLSVerificationTests {
+    @Test func aSelfSignedServerIsRefusedBeforeAnythingIsSent() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
+            print("skipped: no openssl command to run a TLS server")
+            return
+        }
+        let directory = TemporaryDirectory()
+        let key = directory.path + "/key.pem", certificate = directory.path + "/cert.pem"
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        make.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
+                          "-keyout", key, "-out", certificate]
+        make.standardOutput = FileHandle.nullDevice
+        make.standardError = FileHandle.nullDevice
+        try make.run()
+        make.waitUntilExit()
+        let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = try probe.localPort()
+        probe.close()
+        // Started without a shell, its standard streams on /dev/null (it reads commands from stdin).
+        let pid = try #require(OS.spawn("/usr/bin/openssl", arguments: [
+            "s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-www", "-quiet",
+        ], environment: ["PATH": "/usr/bin:/bin"]))
+        defer {
+            kill(pid, SIGKILL)
+            _ = OS.state(of: pid)
+        }
+        let until = monotonicSeconds() + 10
+        while (try? Socket.connect(host: "127.0.0.1", port: port)) == nil && monotonicSeconds() < until { usleep(20_000) }
+
+        let request = HTTPRequest(method: "POST", url: URL(string: "https://localhost:\(port)/elements/api-v2/instances")!,
+                                  headers: ["Authorization": "User u, Organization o"], body: Data("{}".utf8), timeoutSeconds: 5)
+        #expect {
+            try CurlTransport(environment: [:]).send(request)
+        } throws: { error in
+            // Refused in the handshake, with no request byte counted: "nothing was sent".
+            guard case .cannotConnect(_, let reason)? = error as? TransportError else { return false }
+            return reason.contains("certificate")
+        }
+    }
+}
