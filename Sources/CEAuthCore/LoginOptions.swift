@@ -29,20 +29,11 @@ public struct LoginOptions: Sendable {
     }
 
     /// Names of the environment variables ceauth reads.
-    public enum Variable {
-        public static let userSecret = "CEAUTH_USER_SECRET"
-        public static let orgSecret = "CEAUTH_ORG_SECRET"
-        public static let clientID = "CEAUTH_CLIENT_ID"
-        public static let clientSecret = "CEAUTH_CLIENT_SECRET"
-        public static let baseURL = "CEAUTH_BASE_URL"
-        public static let authorizeURL = "CEAUTH_AUTHORIZE_URL"
-        public static let keyfile = "CEAUTH_KEYFILE"
-        public static let templates = "CEAUTH_TEMPLATES"
-    }
+    public typealias Variable = Settings.Variable
 
     /// The template library: built in, overlaid by `--templates` or `CEAUTH_TEMPLATES`.
     public func library(environment: [String: String]) throws(TemplateError) -> TemplateLibrary {
-        let directory = templatesDirectory ?? nonEmpty(environment[Variable.templates])
+        let directory = templatesDirectory ?? Settings.nonEmpty(environment[Variable.templates])
         guard let directory else { return .builtIn }
         return try TemplateLibrary.builtIn.overlaying(directory: URL(fileURLWithPath: directory))
     }
@@ -52,7 +43,7 @@ public struct LoginOptions: Sendable {
         let template = try library.element(element)
 
         let required = [Variable.userSecret, Variable.orgSecret, Variable.clientID, Variable.clientSecret]
-        let missing = required.filter { nonEmpty(environment[$0]) == nil }
+        let missing = required.filter { Settings.nonEmpty(environment[$0]) == nil }
         guard missing.isEmpty else { throw ConfigurationError.missingEnvironment(missing) }
         // A CR from a file saved with Windows line endings would end the Authorization header
         // early (the HTTP client drops it silently); say which variable, never its value.
@@ -62,24 +53,10 @@ public struct LoginOptions: Sendable {
             }
         }
 
-        let base: URL
-        if let baseURL, environmentName != nil {
-            throw ConfigurationError.conflictingOptions("--base-url '\(baseURL)' and --env both name the Cloud Elements API; give one")
-        } else if let baseURL {
-            base = try ServiceURL.validate(baseURL, what: "--base-url", sentByCEAuth: true)
-        } else if let environmentName {
-            guard let known = CloudElementsEnvironment(rawValue: environmentName.lowercased()) else {
-                throw ConfigurationError.invalidValue(option: "--env", reason: "'\(environmentName)' is not one of \(CloudElementsEnvironment.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            base = known.baseURL
-        } else if let fromEnvironment = nonEmpty(environment[Variable.baseURL]) {
-            base = try ServiceURL.validate(fromEnvironment, what: Variable.baseURL, sentByCEAuth: true)
-        } else {
-            base = CloudElementsEnvironment.us.baseURL
-        }
+        let base = try Settings.baseURL(flag: baseURL, environmentName: environmentName, environment: environment)
         let authorize = try ServiceURL.validate(
-            nonEmpty(environment[Variable.authorizeURL]) ?? template.authorization.endpoint,
-            what: nonEmpty(environment[Variable.authorizeURL]) == nil ? "the template's authorization endpoint" : Variable.authorizeURL
+            Settings.nonEmpty(environment[Variable.authorizeURL]) ?? template.authorization.endpoint,
+            what: Settings.nonEmpty(environment[Variable.authorizeURL]) == nil ? "the template's authorization endpoint" : Variable.authorizeURL
         )
 
         let redirect = try redirectURI.map { uri throws(ListenerError) in try LoopbackRedirect.parse(uri) } ?? .ephemeral
@@ -118,7 +95,7 @@ public struct LoginOptions: Sendable {
             throw ConfigurationError.invalidValue(option: "--tag", reason: "a tag is empty")
         }
 
-        let keyfilePath = try keyfile ?? nonEmpty(environment[Variable.keyfile]) ?? KeyfileDocument.defaultPath(environment: environment)
+        let keyfilePath = try Settings.keyfilePath(flag: keyfile, environment: environment)
 
         return LoginPlan(
             template: template,
@@ -133,9 +110,4 @@ public struct LoginOptions: Sendable {
             keyfilePath: keyfilePath, openBrowser: openBrowser
         )
     }
-}
-
-private func nonEmpty(_ value: String?) -> String? {
-    guard let value, !value.isEmpty else { return nil }
-    return value
 }

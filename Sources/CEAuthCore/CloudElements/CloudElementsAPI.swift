@@ -18,6 +18,11 @@ public struct CloudElementsCredentials: Sendable {
     var authorizationHeader: String {
         "User \(userSecret.value), Organization \(organizationSecret.value)"
     }
+
+    /// `User <u>, Organization <o>, Element <token>`: the header value of calls through an instance.
+    public func authorizationHeader(element token: Secret) -> String {
+        authorizationHeader + ", Element \(token.value)"
+    }
 }
 
 /// An instance that `POST /instances` created.

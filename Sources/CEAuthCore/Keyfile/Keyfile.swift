@@ -41,6 +41,8 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
     case notOurs(path: String, owner: UInt32)
     case unsafeFolder(path: String, reason: String)
     case unusableLock(path: String, reason: String)
+    /// A value someone asked to print holds a character that could drive the terminal.
+    case unsafeValue(path: String, field: String)
     case io(path: String, operation: String, reason: String)
     case lockTimeout(path: String, seconds: Int)
     case noLocation
@@ -59,6 +61,8 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
             return "the keyfile's folder \(path) \(reason). Keep the keyfile in a folder of your own (the default is ~/.config/ceauth), or pass another --keyfile"
         case .unusableLock(let path, let reason):
             return "the lock file \(path) \(reason), so the keyfile could not be saved; remove it (ceauth creates it again) or pass another --keyfile"
+        case .unsafeValue(let path, let field):
+            return "the \(field) of that instance in \(path) holds a control character, so it is not printed; the keyfile was changed by hand? Fix it, or run ceauth login again"
         case .io(let path, let operation, let reason):
             return "cannot \(operation) \(path): \(reason)"
         case .lockTimeout(let path, let seconds):

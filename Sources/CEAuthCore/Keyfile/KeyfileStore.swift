@@ -63,6 +63,16 @@ public struct KeyfileStore: Sendable {
         return warnings
     }
 
+    /// The saved instances (none when there is no keyfile yet). A link is never followed.
+    public func instances() throws(KeyfileError) -> [SavedInstance] {
+        guard let keyfile = try facts(path) else { return [] }
+        switch keyfile.kind {
+        case .symlink: throw .symlink(path: path)
+        case .directory, .other: throw .notRegularFile(path: path)
+        case .regular: return try KeyfileReader.instances(try read(path), path: path)
+        }
+    }
+
     private static let probeEntry = KeyfileEntry(name: "", id: 0, token: Secret(""), element: "", baseURL: "", created: "")
 
     @discardableResult

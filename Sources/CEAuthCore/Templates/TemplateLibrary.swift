@@ -46,6 +46,11 @@ public struct TemplateLibrary: Sendable {
         return copy
     }
 
+    /// Where an element's template comes from: "built-in gmail.json", or the file's path.
+    public func source(ofElement key: String) -> String? {
+        origins[key + ".json"]
+    }
+
     /// The keys of every element that has a template.
     public var elementKeys: [String] {
         files.keys.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()

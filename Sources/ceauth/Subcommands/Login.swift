@@ -1,6 +1,5 @@
 import ArgumentParser
 import CEAuthCore
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -23,14 +22,10 @@ struct Login: ParsableCommand {
     @Argument(help: "The element: gmail or googlecalendar (see 'ceauth elements').")
     var element: String
 
-    @Option(name: .customLong("base-url"), help: ArgumentHelp("Cloud Elements API base URL (also CEAUTH_BASE_URL).", valueName: "url"))
-    var baseURL: String?
-
-    @Option(name: .customLong("env"), help: ArgumentHelp("Cloud Elements environment: us, eu or staging.", valueName: "name"))
-    var environmentName: String?
-
-    @Option(help: ArgumentHelp("Where to save the instance (also CEAUTH_KEYFILE; default ~/.config/ceauth/keys.json).", valueName: "path"))
-    var keyfile: String?
+    @OptionGroup var cloudElements: CloudElementsOptions
+    @OptionGroup var keyfile: KeyfileOptions
+    @OptionGroup var templateOptions: TemplateOptions
+    @OptionGroup var output: OutputOptions
 
     @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Loopback redirect URI, e.g. http://localhost:8080/oauth/callback (default http://127.0.0.1:<free port>/).", valueName: "uri"))
     var redirectURI: String?
@@ -62,24 +57,15 @@ struct Login: ParsableCommand {
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
     var requestTimeout: Int = 60
 
-    @Option(help: ArgumentHelp("A folder of extra or replacement templates (also CEAUTH_TEMPLATES).", valueName: "dir"))
-    var templates: String?
-
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; only print the URL.")
     var noBrowser = false
 
-    @Flag(help: "Print {name, id, token, element, baseUrl, keyfile} as JSON on stdout.")
-    var json = false
-
-    @Flag(help: "Say more about each step on stderr (never secrets).")
-    var verbose = false
-
-    func run() throws {
-        let environment = ProcessInfo.processInfo.environment
+    var options: LoginOptions {
         var options = LoginOptions(element: element)
-        options.baseURL = baseURL
-        options.environmentName = environmentName
-        options.keyfile = keyfile
+        options.baseURL = cloudElements.baseURL
+        options.environmentName = cloudElements.environmentName
+        options.keyfile = keyfile.keyfile
+        options.templatesDirectory = templateOptions.templates
         options.redirectURI = redirectURI
         options.scopes = scopes
         options.loginHint = loginHint
@@ -91,43 +77,36 @@ struct Login: ParsableCommand {
         options.timeoutSeconds = timeout
         options.requestTimeoutSeconds = requestTimeout
         options.openBrowser = !noBrowser
-        options.templatesDirectory = templates
+        return options
+    }
 
-        let cancel = CancelSignal()
-        let signals = Self.forwardInterrupts(to: cancel)
-        defer { signals.forEach { $0.cancel() } }
-
-        // Every line goes through the console's filter, whatever text it carries.
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
         let console = Console(environment: environment)
-        let say: @Sendable (String) -> Void = { console.say($0) }
-        var planned: LoginPlan?
-        do {
+        let cancel = CancelSignal()
+        let signals = Interrupts.forward(to: cancel)
+        defer { signals.forEach { $0.cancel() } }
+        try console.run {
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
-            planned = plan
-            let verbose = self.verbose
-            let flow = LoginFlow(
-                plan: plan, transport: CurlTransport(), library: library,
-                say: say,
-                log: { line in if verbose { say("ceauth: " + line) } },
-                cancel: cancel
-            )
-            let result = try flow.run()
-            report(result, plan: plan, console: console)
-        } catch let error as InstanceNotSaved {
-            // Nothing may be lost: the token exists only here now.
-            say("ceauth: error: \(error)")
-            say("Keep these; they are not saved anywhere else:")
-            say("  id:    \(error.instance.id)")
-            say("  token: \(error.instance.token.value)")
-            if json, let plan = planned {
-                // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
-                writeJSON(error.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil, console: console)
+            let verbose = output.verbose
+            let flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
+                                 say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },
+                                 cancel: cancel)
+            do {
+                report(try flow.run(), plan: plan, console: console)
+            } catch let notSaved as InstanceNotSaved {
+                // Nothing may be lost: the token exists only here now.
+                console.fail(notSaved)
+                console.say("Keep these; they are not saved anywhere else:")
+                console.say("  id:    \(notSaved.instance.id)")
+                console.say("  token: \(notSaved.instance.token.value)")
+                if output.json {
+                    // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
+                    console.json(Self.json(notSaved.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil, console: console))
+                }
+                throw ExitCode(ExitStatus.keyfile)
             }
-            throw ExitCode(ExitStatus.keyfile)
-        } catch {
-            console.fail(error)
-            throw ExitCode(ExitStatus.code(for: error))
         }
     }
 
@@ -135,33 +114,19 @@ struct Login: ParsableCommand {
         for warning in result.warnings { console.say("ceauth: warning: \(warning)") }
         let instance = result.instance
         console.say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
-        if json {
-            writeJSON(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath, console: console)
-        }
+        if output.json { console.json(Self.json(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath, console: console)) }
     }
 
     /// The instance for scripts. The token is what they asked for; the name comes from Cloud
     /// Elements and may echo a secret, so it is redacted like any other text.
-    private func writeJSON(_ instance: CreatedInstance, baseURL: String, keyfile: String?, console: Console) {
-        console.json(.object([
+    static func json(_ instance: CreatedInstance, baseURL: String, keyfile: String?, console: Console) -> LosslessJSON {
+        .object([
             .init("name", .string(JSONString(console.safe.redacted(instance.name)))),
             .init("id", .number(String(instance.id))),
             .init("token", .string(JSONString(instance.token.value))),
             .init("element", .string(JSONString(instance.elementKey))),
             .init("baseUrl", .string(JSONString(baseURL))),
             .init("keyfile", keyfile.map { .string(JSONString($0)) } ?? .literal("null")),
-        ]))
-    }
-
-    /// Ctrl-C (and SIGTERM) end the wait cleanly through the listener's cancel pipe, so the
-    /// port is released and a clear message printed; a second Ctrl-C is not needed.
-    private static func forwardInterrupts(to cancel: CancelSignal) -> [DispatchSourceSignal] {
-        OS.interruptSignals.map { number in
-            OS.ignore(number)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { cancel.trigger() }
-            source.resume()
-            return source
-        }
+        ])
     }
 }

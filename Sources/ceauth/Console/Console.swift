@@ -1,3 +1,4 @@
+import ArgumentParser
 import CEAuthCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -33,5 +34,28 @@ struct Console: Sendable {
     /// One JSON document on stdout.
     func json(_ value: LosslessJSON) {
         OS.write(value.encoded() + "\n", to: .output)
+    }
+
+    /// A value the user asked for itself (a token, a header with the secrets), on stdout as it
+    /// is: not redacted. Refused if it holds a character that could drive the terminal, which no
+    /// real token or secret has (the keyfile was edited by hand, say).
+    func printRequested(_ value: String, what: String, keyfile: String, checkOnly: Bool = false) throws {
+        guard !value.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
+            throw KeyfileError.unsafeValue(path: keyfile, field: what)
+        }
+        if !checkOnly { OS.write(value + "\n", to: .output) }
+    }
+
+    /// Runs a command's body: an error is printed through the filter and becomes its documented
+    /// exit code.
+    func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            fail(error)
+            throw ExitCode(ExitStatus.code(for: error))
+        }
     }
 }

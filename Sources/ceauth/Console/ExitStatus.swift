@@ -19,6 +19,8 @@ enum ExitStatus {
     static let badAnswer: Int32 = 8
     /// The keyfile could not be read or written.
     static let keyfile: Int32 = 6
+    /// No instance in the keyfile answers to the name or id given, or several do.
+    static let noSuchInstance: Int32 = 9
     /// Interrupted with Ctrl-C (128 + SIGINT).
     static let interrupted: Int32 = 130
 
@@ -32,6 +34,7 @@ enum ExitStatus {
         case CloudElementsError.unexpectedResponse: return badAnswer
         case is CloudElementsError: return cloudElements
         case is KeyfileError, is InstanceNotSaved: return keyfile
+        case is InstanceLookupError: return noSuchInstance
         default: return unexpected
         }
     }

@@ -1,0 +1,80 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One instance as the keyfile holds it, for the commands that read it (list, show, token,
+/// header). Fields other commands or people added are not needed here and stay in the file.
+public struct SavedInstance: Sendable, Equatable {
+    public var name: String
+    public var id: Int64
+    public var token: Secret
+    public var element: String
+    public var baseURL: String
+    public var created: String
+
+    /// The Cloud Elements host, for listings (`api.cloud-elements.com`).
+    public var host: String { URLComponents(string: baseURL)?.host ?? baseURL }
+
+    /// One line naming the instance, for messages and candidate lists.
+    public var summary: String { "'\(name)' (id \(id), \(element), \(host))" }
+}
+
+/// No instance, or more than one, answers to the name or id given.
+public enum InstanceLookupError: Error, Equatable, CustomStringConvertible {
+    case notFound(String, keyfile: String)
+    case ambiguous(String, candidates: [String])
+    case emptyKeyfile(keyfile: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let query, let keyfile):
+            return "no instance named or numbered '\(query)' in \(keyfile); ceauth list shows what it holds"
+        case .ambiguous(let query, let candidates):
+            return "'\(query)' names \(candidates.count) instances; give the id of one:\n" + candidates.map { "  " + $0 }.joined(separator: "\n")
+        case .emptyKeyfile(let keyfile):
+            return "the keyfile \(keyfile) holds no instances yet; create one with ceauth login ELEMENT"
+        }
+    }
+}
+
+/// Reads the keyfile's instances. Pure over bytes; the store reads the file.
+public enum KeyfileReader {
+    /// The instances in order; entries without a numeric id or a token are skipped (a person
+    /// may keep notes there), an unparseable file is an error.
+    public static func instances(_ data: Data?, path: String) throws(KeyfileError) -> [SavedInstance] {
+        guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
+        let root: LosslessJSON
+        do {
+            root = try LosslessJSON.parse(data)
+        } catch {
+            throw .unparseable(path: path, reason: "it is not valid JSON: \(error)")
+        }
+        guard case .object = root else { throw .unparseable(path: path, reason: "it is not a JSON object") }
+        guard let instances = root["instances"] else { return [] }
+        guard case .array(let items) = instances else {
+            throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
+        }
+        return items.compactMap { item in
+            guard let id = item["id"]?.integerValue ?? item["id"]?.stringValue.flatMap({ Int64($0) }),
+                  let token = item["token"]?.stringValue else { return nil }
+            return SavedInstance(name: item["name"]?.stringValue ?? "", id: id, token: Secret(token),
+                                 element: item["element"]?.stringValue ?? "", baseURL: item["baseUrl"]?.stringValue ?? "",
+                                 created: item["created"]?.stringValue ?? "")
+        }
+    }
+
+    /// The one instance `query` names: an id (all digits) or an exact name. An id held for two
+    /// Cloud Elements hosts, or a name given to several instances, is ambiguous.
+    public static func find(_ query: String, in instances: [SavedInstance], keyfile: String) throws(InstanceLookupError) -> SavedInstance {
+        guard !instances.isEmpty else { throw .emptyKeyfile(keyfile: keyfile) }
+        var matches = instances.filter { $0.name == query }
+        if matches.isEmpty, let id = Int64(query) { matches = instances.filter { $0.id == id } }
+        switch matches.count {
+        case 0: throw .notFound(query, keyfile: keyfile)
+        case 1: return matches[0]
+        default: throw .ambiguous(query, candidates: matches.map(\.summary))
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import ArgumentParser
+import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The keyfile's instances as JSON for scripts; the token only when asked for.
+func instanceJSON(_ instance: SavedInstance, token: Bool) -> LosslessJSON {
+    var members: [LosslessJSON.Member] = [
+        .init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
+        .init("element", .string(JSONString(instance.element))), .init("baseUrl", .string(JSONString(instance.baseURL))),
+        .init("host", .string(JSONString(instance.host))), .init("created", .string(JSONString(instance.created))),
+    ]
+    if token { members.append(.init("token", .string(JSONString(instance.token.value)))) }
+    return .object(members)
+}
+
+/// The instance a command names (NAME or ID), read from the keyfile.
+struct InstanceArgument: ParsableArguments {
+    @Argument(help: ArgumentHelp("The instance: its name or its id (see 'ceauth list').", valueName: "name-or-id"))
+    var instance: String
+
+    @OptionGroup var keyfile: KeyfileOptions
+
+    func find(environment: [String: String]) throws -> (SavedInstance, keyfile: String) {
+        let path = try keyfile.path(environment: environment)
+        let instances = try KeyfileStore(path: path).instances()
+        return (try KeyfileReader.find(instance, in: instances, keyfile: path), path)
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the instances in the keyfile: name, id, element, Cloud Elements host, created.",
+        discussion: "Exit codes: 0 listed (also when there are none); 6 the keyfile cannot be read.")
+
+    @OptionGroup var keyfile: KeyfileOptions
+    @Flag(help: "Print a JSON array of {name, id, element, baseUrl, host, created} on stdout (no tokens).")
+    var json = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let path = try keyfile.path(environment: environment)
+            let instances = try KeyfileStore(path: path).instances()
+            if json {
+                console.json(.array(instances.map { instanceJSON($0, token: false) }))
+            } else if instances.isEmpty {
+                console.say("No instances in \(path) yet; create one with ceauth login ELEMENT.")
+            } else {
+                console.print("NAME\tID\tELEMENT\tHOST\tCREATED")
+                for instance in instances {
+                    console.print("\(instance.name)\t\(instance.id)\t\(instance.element)\t\(instance.host)\t\(instance.created)")
+                }
+            }
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show one instance from the keyfile; its token only with --reveal.",
+        discussion: "Exit codes: 0 shown; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.")
+
+    @OptionGroup var target: InstanceArgument
+    @Flag(help: "Include the instance token.")
+    var reveal = false
+    @Flag(help: "Print {name, id, element, baseUrl, host, created[, token]} as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let (instance, path) = try target.find(environment: environment)
+            if json {
+                if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
+                console.json(instanceJSON(instance, token: reveal))
+                return
+            }
+            console.print("name:     \(instance.name)")
+            console.print("id:       \(instance.id)")
+            console.print("element:  \(instance.element)")
+            console.print("base URL: \(instance.baseURL)")
+            console.print("created:  \(instance.created)")
+            if reveal {
+                OS.write("token:    ", to: .output)
+                try console.printRequested(instance.token.value, what: "token", keyfile: path)
+            } else {
+                console.print("token:    (hidden; --reveal shows it, ceauth token prints it alone)")
+            }
+        }
+    }
+}
+
+struct Token: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print an instance's token alone on stdout, for TOKEN=$(ceauth token NAME).",
+        discussion: "Exit codes: 0 printed; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.")
+
+    @OptionGroup var target: InstanceArgument
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let (instance, path) = try target.find(environment: environment)
+            try console.printRequested(instance.token.value, what: "token", keyfile: path)
+        }
+    }
+}
+
+struct Header: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the Authorization header for calls through an instance: User <u>, Organization <o>, Element <token>.",
+        discussion: """
+        For curl -H "Authorization: $(ceauth header NAME)". Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET.
+        Exit codes: 0 printed; 64 a secret is missing; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.
+        """)
+
+    @OptionGroup var target: InstanceArgument
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let credentials = try Settings.platformSecrets(environment: environment)
+            let (instance, path) = try target.find(environment: environment)
+            try console.printRequested(credentials.authorizationHeader(element: instance.token), what: "header", keyfile: path)
+        }
+    }
+}
