@@ -167,20 +167,10 @@ public struct LoginFlow {
         let instance: CreatedInstance
         do {
             let body = try InstanceBodyRenderer.render(plan.template, values: values(code: code, redirectURI: listener.redirectURI))
-            let httpRequest = CloudElementsAPI.createInstanceRequest(
-                baseURL: plan.baseURL, credentials: plan.credentials, body: body, timeoutSeconds: plan.requestTimeoutSeconds
-            )
-            let response: HTTPResponse
-            do {
-                response = try transport.send(httpRequest)
-            } catch .responseTooLarge(let status, let limit) {
-                throw CloudElementsError.unexpectedResponse(
-                    status: status, reason: "its body is larger than \(limit / 1024) KiB, far more than an instance, so it was not read")
-            } catch {
-                throw CloudElementsError.network(error, url: httpRequest.url.absoluteString)
-            }
-            log("Cloud Elements answered HTTP \(response.status)")
-            var created = try CloudElementsAPI.parseCreatedInstance(response, expectedElement: plan.template.key)
+            let client = CloudElementsClient(baseURL: plan.baseURL, credentials: plan.credentials, transport: transport,
+                                             timeoutSeconds: plan.requestTimeoutSeconds)
+            var (created, status) = try client.createInstance(body: body, expectedElement: plan.template.key)
+            log("Cloud Elements answered HTTP \(status)")
             // The service normally echoes the name; if not, the one sent is the instance's name.
             if created.name.isEmpty { created.name = plan.name }
             instance = created

@@ -42,6 +42,8 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
     case network(TransportError, url: String)
     /// A 2xx answer without the id and token an instance must have.
     case unexpectedResponse(status: Int, reason: String)
+    /// An HTTP error status for a call other than creating an instance (`GET /instances/{id}`, ...).
+    case callRefused(call: String, status: Int, message: String?, requestID: String?)
 
     public var description: String {
         switch self {
@@ -58,6 +60,14 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
             return "sent the request to Cloud Elements at \(url), but what came back is not an HTTP response (\(reason)). The instance may have been created: look for it in the Cloud Elements console before running ceauth login again, and check --base-url/--env"
         case .network(let error, let url):
             return "sent the request to Cloud Elements at \(url) but got no answer: \(error). The instance may have been created: look for it in the Cloud Elements console before running ceauth login again"
+        case .callRefused(let call, let status, let message, let requestID):
+            var text = "Cloud Elements refused \(call) (HTTP \(status))"
+            if let message, !message.isEmpty { text += ": \(message)" }
+            if let requestID, !requestID.isEmpty { text += "\n  request id: \(requestID)" }
+            if status == 401 || status == 403 {
+                text += "\n  check CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET, and that they belong to the instance's Cloud Elements host"
+            }
+            return text
         case .unexpectedResponse(let status, let reason):
             return "Cloud Elements answered HTTP \(status) but \(reason); check --base-url points at the Cloud Elements API (…/elements/api-v2)"
         }
@@ -129,6 +139,12 @@ public enum CloudElementsAPI {
 
     /// Cloud Elements' error body: `{"requestId", "message", "providerMessage"}`, when it is JSON.
     /// Otherwise (a proxy's HTML page, say) only its type and size are told, never its text.
+    /// The same, for a call other than creating an instance.
+    public static func parseError(_ response: HTTPResponse, call: String) -> CloudElementsError {
+        guard case .refused(let status, let message, _, let requestID) = parseError(response) else { return parseError(response) }
+        return .callRefused(call: call, status: status, message: message, requestID: requestID)
+    }
+
     public static func parseError(_ response: HTTPResponse) -> CloudElementsError {
         guard let json = try? JSONValue.parse(response.body), case .object = json else {
             let type = response.headers["content-type"].map { oneLine($0) } ?? "no content type"

@@ -21,6 +21,10 @@ enum ExitStatus {
     static let keyfile: Int32 = 6
     /// No instance in the keyfile answers to the name or id given, or several do.
     static let noSuchInstance: Int32 = 9
+    /// verify: the instance exists but does not work (invalid, disabled, token refused); re-authorize it.
+    static let broken: Int32 = 10
+    /// verify: Cloud Elements no longer has the instance.
+    static let gone: Int32 = 11
     /// Interrupted with Ctrl-C (128 + SIGINT).
     static let interrupted: Int32 = 130
 

@@ -130,8 +130,20 @@ final class FakeCloudElements: @unchecked Sendable {
         case hang
     }
 
+    /// An instance the fake has created: what GET /instances/{id} and the ping look at.
+    struct Instance {
+        var token: String
+        var element: String
+        var name: String
+        var valid = true
+        var disabled = false
+    }
+
     let behaviour: Locked<Behaviour>
     let bodies = Locked<[JSONValue]>([])
+    let instances = Locked<[Int64: Instance]>([:])
+    /// Requests other than POST /instances, as "METHOD path".
+    let calls = Locked<[String]>([])
     let nextID = Locked<Int64>(480_000)
     let answerTogether = Locked(0)
     let google: FakeGoogle
@@ -148,6 +160,39 @@ final class FakeCloudElements: @unchecked Sendable {
 
     func stop() { server.stop() }
 
+    static let platformHeader = "User \(TestSecrets.user), Organization \(TestSecrets.org)"
+    static let hubs = ["gmail": "general", "googlecalendar": "scheduling"]
+
+    /// `GET /instances/{id}` (platform header) and `GET /hubs/{hub}/ping` (with the Element token).
+    private func get(_ request: FakeRequest) -> FakeResponse {
+        calls.with { $0.append("GET " + request.path) }
+        let parts = request.path.split(separator: "/").map(String.init)
+        let authorization = request.headers["authorization"] ?? ""
+        switch (parts.count, parts.dropFirst(2).first) {
+        case (4, "instances"):
+            guard authorization == Self.platformHeader else {
+                return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+            }
+            guard let id = Int64(parts[3]), let instance = instances.current[id] else {
+                return Self.error(404, "No instance found with id \(parts[3])")
+            }
+            return .json(200, .object([
+                "id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid), "disabled": .bool(instance.disabled),
+                "element": .object(["key": .string(instance.element)]), "token": .string(instance.token),
+            ]))
+        case (5, "hubs") where parts[4] == "ping":
+            let hub = parts[3]
+            guard authorization.hasPrefix(Self.platformHeader + ", Element "),
+                  let instance = instances.current.values.first(where: { authorization == Self.platformHeader + ", Element " + $0.token }),
+                  Self.hubs[instance.element] == hub, instance.valid, !instance.disabled else {
+                return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+            }
+            return .json(200, .object(["endpoint": .string(hub), "dateTime": .string("2026-11-24T12:00:00Z")]))
+        default:
+            return Self.error(404, "No resource found at \(request.path)")
+        }
+    }
+
     static func error(_ status: Int, _ message: String, provider: String? = nil) -> FakeResponse {
         var body: [String: JSONValue] = ["requestId": .string("5d6e7f80a1b2c3d4e5f60718"), "message": .string(message)]
         if let provider { body["providerMessage"] = .string(provider) }
@@ -155,6 +200,7 @@ final class FakeCloudElements: @unchecked Sendable {
     }
 
     private func handle(_ request: FakeRequest) -> FakeResponse? {
+        if request.method == "GET" { return get(request) }
         guard request.method == "POST", request.path == "/elements/api-v2/instances" else {
             return Self.error(404, "No resource found at \(request.path)")
         }
@@ -187,21 +233,23 @@ final class FakeCloudElements: @unchecked Sendable {
         // Server to server: the service redeems the code itself, with no code_verifier.
         let form = FormEncoding.query([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callback),
                                        ("client_id", clientID), ("client_secret", clientSecret)])
-        guard let token = try? RawHTTP.request(google.tokenURL, method: "POST",
+        guard let redeemed = try? RawHTTP.request(google.tokenURL, method: "POST",
                                                headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                                body: Data(form.utf8)) else {
             return Self.error(502, "Provider unreachable")
         }
-        guard token.status == 200 else {
-            return Self.error(400, "Error while retrieving the OAuth token from the provider", provider: token.body)
+        guard redeemed.status == 200 else {
+            return Self.error(400, "Error while retrieving the OAuth token from the provider", provider: redeemed.body)
         }
         let id = nextID.with { id -> Int64 in id += 1; return id }
+        let token = "INSTANCETOKEN-\(id)-" + (try! Crypto.randomBytes(count: 8)).base64URLEncoded
+        instances.with { $0[id] = Instance(token: token, element: key, name: name) }
         var echoed = configuration
         echoed["oauth.user.token"] = .string("ya29.fake-access")
         echoed["oauth.user.refresh_token"] = .string("1//fake-refresh")
         return .json(200, .object([
             "id": .integer(id), "name": .string(name),
-            "token": .string("INSTANCETOKEN-\(id)-" + (try! Crypto.randomBytes(count: 8)).base64URLEncoded),
+            "token": .string(token),
             "element": .object(["id": .integer(key == "gmail" ? 3317 : 1432), "key": .string(key), "name": .string(key)]),
             "elementId": .integer(key == "gmail" ? 3317 : 1432), "valid": .bool(true), "disabled": .bool(false),
             "createdDate": .string("2026-11-23T11:00:00Z"), "tags": body["tags"] ?? .array([]),

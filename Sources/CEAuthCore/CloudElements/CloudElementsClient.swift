@@ -1,0 +1,73 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The one place that sends a request to Cloud Elements and maps what can go wrong: every
+/// command uses it. Each call is sent once; nothing is retried.
+public struct CloudElementsClient: Sendable {
+    public var baseURL: URL
+    public var credentials: CloudElementsCredentials
+    public var transport: any HTTPTransport
+    public var timeoutSeconds: Double
+
+    public init(baseURL: URL, credentials: CloudElementsCredentials, transport: any HTTPTransport, timeoutSeconds: Double) {
+        self.baseURL = baseURL
+        self.credentials = credentials
+        self.transport = transport
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Sends one request; a transport failure becomes `network` (exit 5, 7 or 8), a body over
+    /// the cap `unexpectedResponse` (exit 8). HTTP error statuses are the caller's to read.
+    public func send(_ request: HTTPRequest) throws(CloudElementsError) -> HTTPResponse {
+        do {
+            return try transport.send(request)
+        } catch .responseTooLarge(let status, let limit) {
+            throw .unexpectedResponse(status: status, reason: "its body is larger than \(limit / 1024) KiB, far more than an answer of Cloud Elements, so it was not read")
+        } catch {
+            throw .network(error, url: request.url.absoluteString)
+        }
+    }
+
+    /// `POST /instances` with the rendered body.
+    public func createInstance(body: JSONValue, expectedElement: String) throws(CloudElementsError) -> (CreatedInstance, status: Int) {
+        let response = try send(CloudElementsAPI.createInstanceRequest(baseURL: baseURL, credentials: credentials, body: body,
+                                                                       timeoutSeconds: timeoutSeconds))
+        return (try CloudElementsAPI.parseCreatedInstance(response, expectedElement: expectedElement), response.status)
+    }
+
+    /// `GET /instances/{id}`: whether the instance exists, is valid and is enabled.
+    public func instanceState(id: Int64) throws(CloudElementsError) -> InstanceState {
+        let response = try send(get("instances/\(id)", authorization: credentials.authorizationHeader))
+        if response.status == 404 { return .gone }
+        guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: "GET /instances/\(id)") }
+        guard let json = try? JSONValue.parse(response.body), case .object = json else {
+            throw .unexpectedResponse(status: response.status, reason: "its body is not a JSON object")
+        }
+        if json["disabled"] == .bool(true) { return .disabled }
+        if json["valid"] == .bool(false) { return .invalid }
+        return .enabled
+    }
+
+    /// `GET /hubs/{hub}/ping` through the instance: true when Cloud Elements answers for it,
+    /// false when it refuses the instance's token (401, 403).
+    public func ping(hub: String, token: Secret) throws(CloudElementsError) -> Bool {
+        let response = try send(get("hubs/\(FormEncoding.encode(hub))/ping", authorization: credentials.authorizationHeader(element: token)))
+        if (200...299).contains(response.status) { return true }
+        if response.status == 401 || response.status == 403 { return false }
+        throw CloudElementsAPI.parseError(response, call: "GET /hubs/\(hub)/ping")
+    }
+
+    private func get(_ path: String, authorization: String) -> HTTPRequest {
+        HTTPRequest(method: "GET", url: baseURL.appendingPathComponent(path, isDirectory: false),
+                    headers: ["Authorization": authorization, "Accept": "application/json", "User-Agent": CloudElementsAPI.userAgent],
+                    body: nil, timeoutSeconds: timeoutSeconds)
+    }
+}
+
+/// What `GET /instances/{id}` says of an instance.
+public enum InstanceState: String, Sendable, Equatable {
+    case enabled, invalid, disabled, gone
+}

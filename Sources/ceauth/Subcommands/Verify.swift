@@ -1,0 +1,82 @@
+import ArgumentParser
+import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check that an instance still works: it exists at its Cloud Elements host, is valid and enabled, and answers a ping through its token.",
+        discussion: """
+        Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET. Each instance is checked at its own host (its baseUrl).
+        Exit codes: 0 it works (with --all: every one works); 10 it exists but does not work (invalid, disabled, \
+        or its token refused: re-authorize it), or with --all any one does not; 11 Cloud Elements no longer has it; \
+        4 Cloud Elements answered another HTTP error; 5, 7, 8 as for login; 6 keyfile; 9 no such instance; 64 usage.
+        """)
+
+    @Argument(help: ArgumentHelp("The instance: its name or id (see 'ceauth list').", valueName: "name-or-id"))
+    var instance: String?
+
+    @Flag(help: "Check every instance in the keyfile.")
+    var all = false
+
+    @OptionGroup var keyfile: KeyfileOptions
+    @OptionGroup var templateOptions: TemplateOptions
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each answer.", valueName: "seconds"))
+    var requestTimeout: Int = 30
+
+    @Flag(help: "Print {name, id, element, host, works, state, ping, advice} as JSON on stdout (an array with --all).")
+    var json = false
+
+    func validate() throws {
+        guard all != (instance != nil) else { throw ValidationError("give one instance (a name or an id), or --all") }
+        guard (1...600).contains(requestTimeout) else { throw ValidationError("--request-timeout: give a number of seconds from 1 to 600") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let credentials = try Settings.platformSecrets(environment: environment)
+            let library = try templateOptions.library(environment: environment)
+            let path = try keyfile.path(environment: environment)
+            let saved = try KeyfileStore(path: path).instances()
+            let targets = all ? saved : [try KeyfileReader.find(instance!, in: saved, keyfile: path)]
+            var results: [LosslessJSON] = []
+            var worst: Int32 = ExitStatus.success
+            for target in targets {
+                do {
+                    let hub = try library.element(target.element).hub
+                    let result = try InstanceVerifier.verify(target, hub: hub, credentials: credentials, transport: CurlTransport(),
+                                                             timeoutSeconds: Double(requestTimeout))
+                    if !json { console.say((result.verdict == .works ? "ok: " : "not working: ") + result.advice) }
+                    results.append(Self.json(result))
+                    let code = result.verdict == .works ? ExitStatus.success : result.verdict == .gone ? ExitStatus.gone : ExitStatus.broken
+                    worst = max(worst, code)
+                } catch where all {
+                    // One host down or one unknown element does not stop the others.
+                    console.say("not checked: \(target.summary): \(error)")
+                    results.append(.object([.init("name", .string(JSONString(target.name))), .init("id", .number(String(target.id))),
+                                            .init("works", .literal("false")), .init("error", .string(JSONString(console.safe.value("\(error)"))))]))
+                    worst = max(worst, ExitStatus.broken)
+                }
+            }
+            if json { console.json(all ? .array(results) : results[0]) }
+            // With --all, anything short of "all work" is 10; one instance keeps its own code.
+            if worst != ExitStatus.success { throw ExitCode(all ? ExitStatus.broken : worst) }
+        }
+    }
+
+    static func json(_ result: Verification) -> LosslessJSON {
+        .object([
+            .init("name", .string(JSONString(result.instance.name))), .init("id", .number(String(result.instance.id))),
+            .init("element", .string(JSONString(result.instance.element))), .init("host", .string(JSONString(result.instance.host))),
+            .init("works", .literal(result.verdict == .works ? "true" : "false")), .init("state", .string(JSONString(result.state.rawValue))),
+            .init("ping", result.pingAnswered.map { .literal($0 ? "true" : "false") } ?? .literal("null")),
+            .init("advice", .string(JSONString(result.advice))),
+        ])
+    }
+}
