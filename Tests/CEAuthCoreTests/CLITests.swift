@@ -25,7 +25,7 @@ import Testing
     /// Runs ceauth; when it prints the authorization URL, `browser` plays the person.
     func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
              urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40,
-             executable: String = CLITests.binary) throws -> Run {
+             executable: String = CLITests.binary, input: String? = nil) throws -> Run {
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -36,10 +36,15 @@ import Testing
         var env = environment
         env["PATH"] = env["PATH"] ?? "/usr/bin:/bin"
         process.environment = env
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
+        if let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try? inputPipe.fileHandleForWriting.close()
+        }
         let deadline = monotonicSeconds() + limit
 
         var url: URL?

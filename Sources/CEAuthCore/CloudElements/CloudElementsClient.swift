@@ -60,8 +60,25 @@ public struct CloudElementsClient: Sendable {
         throw CloudElementsAPI.parseError(response, call: "GET /hubs/\(hub)/ping")
     }
 
+    /// `DELETE /instances/{id}`: true when it was deleted, false when Cloud Elements did not have
+    /// it (404), which leaves the same result.
+    public func deleteInstance(id: Int64) throws(CloudElementsError) -> Bool {
+        let response = try send(deleteRequest(id: id))
+        if response.status == 404 { return false }
+        guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: "DELETE /instances/\(id)") }
+        return true
+    }
+
+    public func deleteRequest(id: Int64) -> HTTPRequest {
+        request("DELETE", "instances/\(id)", authorization: credentials.authorizationHeader)
+    }
+
     private func get(_ path: String, authorization: String) -> HTTPRequest {
-        HTTPRequest(method: "GET", url: baseURL.appendingPathComponent(path, isDirectory: false),
+        request("GET", path, authorization: authorization)
+    }
+
+    private func request(_ method: String, _ path: String, authorization: String) -> HTTPRequest {
+        HTTPRequest(method: method, url: baseURL.appendingPathComponent(path, isDirectory: false),
                     headers: ["Authorization": authorization, "Accept": "application/json", "User-Agent": CloudElementsAPI.userAgent],
                     body: nil, timeoutSeconds: timeoutSeconds)
     }

@@ -102,6 +102,21 @@ public enum KeyfileDocument {
         return Data((LosslessJSON.object(members).encoded(pretty: true) + "\n").utf8)
     }
 
+    /// The document without the entry of `id` at `baseURL`; everything else stays as it was read.
+    /// Nil when no such entry is there.
+    public static func remove(existing: Data?, id: Int64, baseURL: String, path: String) throws(KeyfileError) -> Data? {
+        var members = try rootMembers(existing, path: path)
+        let key = Array("instances".utf16)
+        guard let index = members.firstIndex(where: { $0.key.units == key }), case .array(var items) = members[index].value else {
+            return nil
+        }
+        let before = items.count
+        items.removeAll { $0["id"]?.integerValue == id && $0["baseUrl"]?.stringValue == baseURL }
+        guard items.count < before else { return nil }
+        members[index].value = .array(items)
+        return Data((LosslessJSON.object(members).encoded(pretty: true) + "\n").utf8)
+    }
+
     /// The entries a keyfile holds (for reading it back); none when it cannot be parsed.
     public static func entries(_ data: Data) -> [JSONValue] {
         guard let parsed = try? LosslessJSON.parse(data), case .array(let items)? = parsed["instances"] else { return [] }

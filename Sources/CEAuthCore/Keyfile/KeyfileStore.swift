@@ -106,6 +106,25 @@ public struct KeyfileStore: Sendable {
         return SaveReport(warnings: warnings)
     }
 
+    /// Removes the entry of `id` at `baseURL`, under the lock and atomically, keeping everything
+    /// else exactly. False when the keyfile has no such entry.
+    @discardableResult
+    public func remove(id: Int64, baseURL: String) throws(KeyfileError) -> Bool {
+        guard OS.exists(path) else { return false }
+        let lockFD = OS.open(lockPath, .readWrite(create: 0o600))
+        guard lockFD >= 0 else { throw unusableLock() }
+        defer { OS.close(lockFD) }
+        guard OS.kind(lockFD) == .regular else { throw .unusableLock(path: lockPath, reason: "is not a regular file") }
+        try lock(lockFD)
+        defer { OS.unlock(lockFD) }
+        guard let keyfile = try facts(path) else { return false }
+        if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: OS.effectiveUserID) { throw problem }
+        guard let data = try KeyfileDocument.remove(existing: try read(path), id: id, baseURL: baseURL, path: path) else { return false }
+        removeStaleTemporaryFiles()
+        try writeAtomically(data, directory: directory)
+        return true
+    }
+
     /// Acts on the folder verdict: narrows a folder of ours, refuses an unsafe one.
     private func secure(_ folder: FileFacts, keyfileOwner: UInt32?, user: UInt32) throws(KeyfileError) -> [String] {
         switch KeyfilePlace.folder(folder, keyfileOwner: keyfileOwner, dedicated: isDedicated(), user: user) {

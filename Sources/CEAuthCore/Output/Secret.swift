@@ -42,27 +42,27 @@ public struct Redactor: Sendable {
     /// Matches bytes, not characters: a secret followed by a combining mark (`…a` + U+0301)
     /// forms another character, which a character-wise search would not find.
     public func redact(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        var changed = false
-        for value in values {
-            let needle = Array(value.utf8)
-            var out: [UInt8] = []
-            var index = 0
-            while index < bytes.count {
-                if bytes[index] == needle[0], bytes.count - index >= needle.count,
-                   bytes[index..<(index + needle.count)].elementsEqual(needle) {
-                    out += Self.mark
-                    index += needle.count
-                    changed = true
-                } else {
-                    out.append(bytes[index])
-                    index += 1
-                }
-            }
-            bytes = out
-        }
-        return changed ? String(decoding: bytes, as: UTF8.self) : text
+        values.reduce(text) { Self.replaceBytes(in: $0, $1, with: "<redacted>") }
     }
 
-    private static let mark = Array("<redacted>".utf8)
+    /// Every occurrence of `needle`'s UTF-8 bytes in `text` replaced by `replacement`.
+    static func replaceBytes(in text: String, _ needle: String, with replacement: String) -> String {
+        let bytes = Array(text.utf8), target = Array(needle.utf8), mark = Array(replacement.utf8)
+        guard !target.isEmpty else { return text }
+        var out: [UInt8] = []
+        var index = 0
+        var changed = false
+        while index < bytes.count {
+            if bytes[index] == target[0], bytes.count - index >= target.count,
+               bytes[index..<(index + target.count)].elementsEqual(target) {
+                out += mark
+                index += target.count
+                changed = true
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : text
+    }
 }

@@ -193,6 +193,20 @@ final class FakeCloudElements: @unchecked Sendable {
         }
     }
 
+    /// `DELETE /instances/{id}` with the platform header: 200 and gone, or 404.
+    private func delete(_ request: FakeRequest) -> FakeResponse {
+        calls.with { $0.append("DELETE " + request.path) }
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard parts.count == 4, parts[2] == "instances", let id = Int64(parts[3]) else {
+            return Self.error(404, "No resource found at \(request.path)")
+        }
+        guard request.headers["authorization"] == Self.platformHeader else {
+            return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+        }
+        guard instances.with({ $0.removeValue(forKey: id) }) != nil else { return Self.error(404, "No instance found with id \(id)") }
+        return .json(200, .object([:]))
+    }
+
     static func error(_ status: Int, _ message: String, provider: String? = nil) -> FakeResponse {
         var body: [String: JSONValue] = ["requestId": .string("5d6e7f80a1b2c3d4e5f60718"), "message": .string(message)]
         if let provider { body["providerMessage"] = .string(provider) }
@@ -201,6 +215,7 @@ final class FakeCloudElements: @unchecked Sendable {
 
     private func handle(_ request: FakeRequest) -> FakeResponse? {
         if request.method == "GET" { return get(request) }
+        if request.method == "DELETE" { return delete(request) }
         guard request.method == "POST", request.path == "/elements/api-v2/instances" else {
             return Self.error(404, "No resource found at \(request.path)")
         }

@@ -1,0 +1,95 @@
+import ArgumentParser
+import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete an instance at Cloud Elements (DELETE /instances/{id}), then its keyfile entry.",
+        discussion: """
+        Asks first on a terminal; without one, it needs --yes and otherwise sends nothing. --local-only forgets the \
+        instance without calling Cloud Elements. Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET (not with --local-only).
+        Exit codes: 0 deleted (also when Cloud Elements no longer had it); 1 you answered no, nothing was done; \
+        64 no terminal to ask on and no --yes, or a usage error; 4 Cloud Elements refused; 5 unreachable (nothing \
+        deleted, the entry kept); 7, 8 no usable answer (it may be deleted; the entry is kept: run ceauth verify); \
+        6 keyfile; 9 no such instance.
+        """)
+
+    @OptionGroup var target: InstanceArgument
+
+    @Flag(help: "Do not ask; needed where there is no terminal.")
+    var yes = false
+
+    @Flag(name: .customLong("local-only"), help: "Only remove the keyfile entry; do not call Cloud Elements.")
+    var localOnly = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print the request that would be sent (secrets as $VARIABLE references) and a curl command; send nothing.")
+    var dryRun = false
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements.", valueName: "seconds"))
+    var requestTimeout: Int = 30
+
+    @Flag(help: "Print {name, id, host, deletedAtCloudElements, removedFromKeyfile} as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let (instance, path) = try target.find(environment: environment)
+            var client: CloudElementsClient?
+            if !localOnly {
+                let credentials = try Settings.platformSecrets(environment: environment)
+                let base = try ServiceURL.validate(instance.baseURL, what: "the baseUrl of \(instance.summary) in the keyfile", sentByCEAuth: true)
+                client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(),
+                                             timeoutSeconds: Double(requestTimeout))
+            }
+            if dryRun {
+                guard let client else {
+                    console.print("would remove \(instance.summary) from \(path); nothing is sent")
+                    return
+                }
+                console.print(DryRun.describe(client.deleteRequest(id: instance.id), references: [
+                    (client.credentials.userSecret.value, Settings.Variable.userSecret),
+                    (client.credentials.organizationSecret.value, Settings.Variable.orgSecret),
+                ]))
+                return
+            }
+            try confirm(instance, console: console)
+            // Sent once; only an answer (deleted, or not there) lets the entry go.
+            let deleted = try client?.deleteInstance(id: instance.id)
+            let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
+            switch deleted {
+            case true?: console.say("Deleted \(instance.summary) at Cloud Elements" + (removed ? " and from \(path)." : "."))
+            case false?: console.say("Cloud Elements no longer had \(instance.summary)" + (removed ? "; removed it from \(path)." : "."))
+            case nil: console.say("Removed \(instance.summary) from \(path); Cloud Elements was not called.")
+            }
+            if json {
+                console.json(.object([
+                    .init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
+                    .init("host", .string(JSONString(instance.host))),
+                    .init("deletedAtCloudElements", deleted.map { .literal($0 ? "true" : "false") } ?? .literal("null")),
+                    .init("removedFromKeyfile", .literal(removed ? "true" : "false")),
+                ]))
+            }
+        }
+    }
+
+    /// On a terminal, asks; elsewhere --yes must say it, since a script cannot answer.
+    private func confirm(_ instance: SavedInstance, console: Console) throws {
+        if yes { return }
+        guard OS.isTerminal(0) else {
+            throw ConfigurationError.conflictingOptions("there is no terminal to ask on, so nothing was deleted; pass --yes to delete \(instance.summary) without asking")
+        }
+        let what = localOnly ? "from the keyfile (Cloud Elements keeps it)" : "at Cloud Elements and from the keyfile"
+        OS.write(console.safe.value("Delete \(instance.summary) \(what)?") + " [y/N] ", to: .error)
+        let answer = (readLine() ?? "").trimmingWhitespace().lowercased()
+        guard answer == "y" || answer == "yes" else {
+            console.say("Not deleted.")
+            throw ExitCode(1)
+        }
+    }
+}
