@@ -15,7 +15,7 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case httpClientUnavailable(String)
 
     /// The name of the first control character in `value` (e.g. "a carriage return"), or nil.
-    static func controlCharacter(in value: String) -> String? {
+    public static func controlCharacter(in value: String) -> String? {
         guard let scalar = value.unicodeScalars.first(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
             return nil
         }

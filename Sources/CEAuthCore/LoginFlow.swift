@@ -118,7 +118,7 @@ public struct LoginFlow {
 
     public func run() throws -> LoginResult {
         // Fail on template or option problems before the browser opens and a code is spent.
-        _ = try InstanceBodyRenderer.render(plan.template, values: values(code: "", redirectURI: ""))
+        _ = try InstanceCreator(plan: plan, transport: transport).body(code: "", redirectURI: "")
         let successPage = try library.page("success.html")
         let failurePage = try library.page("failure.html")
         for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
@@ -164,35 +164,22 @@ public struct LoginFlow {
         }
         log("received the authorization code; creating the instance at \(plan.baseURL.absoluteString)/instances")
 
+        let creator = InstanceCreator(plan: plan, transport: transport, log: log)
         let instance: CreatedInstance
         do {
-            let body = try InstanceBodyRenderer.render(plan.template, values: values(code: code, redirectURI: listener.redirectURI))
-            let client = CloudElementsClient(baseURL: plan.baseURL, credentials: plan.credentials, transport: transport,
-                                             timeoutSeconds: plan.requestTimeoutSeconds)
-            var (created, status) = try client.createInstance(body: body, expectedElement: plan.template.key)
-            log("Cloud Elements answered HTTP \(status)")
-            // The service normally echoes the name; if not, the one sent is the instance's name.
-            if created.name.isEmpty { created.name = plan.name }
-            instance = created
+            instance = try creator.create(code: code, redirectURI: listener.redirectURI)
         } catch {
             throw fail("The instance was not created", error, hint: "See the terminal for details, then run ceauth login again.")
         }
-
-        let entry = KeyfileEntry(
-            name: instance.name, id: instance.id, token: instance.token,
-            element: instance.elementKey, baseURL: plan.baseURL.absoluteString,
-            created: LoginPlan.timestamp(Date())
-        )
         let report: KeyfileStore.SaveReport
         do {
-            report = try KeyfileStore(path: plan.keyfilePath).save(entry)
+            report = try creator.save(instance)
         } catch {
-            let notSaved = InstanceNotSaved(instance: instance, reason: error)
-            throw fail("The instance was created but not saved", notSaved,
+            throw fail("The instance was created but not saved", error,
                        hint: "The terminal shows the instance id and token; keep them.")
         }
         pending.respond(status: 200, html: HTMLPage.render(successPage, values: [
-            "element": plan.template.displayName, "name": safe.value(entry.name), "id": String(instance.id),
+            "element": plan.template.displayName, "name": safe.value(instance.name), "id": String(instance.id),
         ]))
         return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
                            warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)
@@ -215,10 +202,5 @@ public struct LoginFlow {
                 }
             }
         }
-    }
-
-    private func values(code: String, redirectURI: String) -> InstanceValues {
-        InstanceValues(code: code, clientID: plan.clientID, clientSecret: plan.clientSecret, redirectURI: redirectURI,
-                       name: plan.name, tags: plan.tags, events: plan.events)
     }
 }

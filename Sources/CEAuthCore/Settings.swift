@@ -60,7 +60,7 @@ public enum Settings {
                                         organizationSecret: Secret(environment[Variable.orgSecret]!))
     }
 
-    static func nonEmpty(_ value: String?) -> String? {
+    public static func nonEmpty(_ value: String?) -> String? {
         guard let value, !value.isEmpty else { return nil }
         return value
     }

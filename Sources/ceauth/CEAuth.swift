@@ -16,6 +16,6 @@ struct CEAuth: ParsableCommand {
         CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET (the Google OAuth client).
         """,
         version: BuildInfo.versionLine,
-        subcommands: [Login.self, List.self, Show.self, Token.self, Header.self, Verify.self, Delete.self, Elements.self]
+        subcommands: [Login.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Delete.self, Elements.self]
     )
 }

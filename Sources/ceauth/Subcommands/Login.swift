@@ -80,6 +80,9 @@ struct Login: ParsableCommand {
         return options
     }
 
+    @Flag(name: .customLong("dry-run"), help: "Check everything, print the authorization URL and the request that would be sent (secrets as $VARIABLE references), and send nothing.")
+    var dryRun = false
+
     func run() throws {
         let environment = ProcessInfo.processInfo.environment
         let console = Console(environment: environment)
@@ -89,44 +92,29 @@ struct Login: ParsableCommand {
         try console.run {
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
+            if dryRun {
+                let redirect = plan.redirect.port == 0 ? plan.redirect.uri(port: 0).replacing(":0/", with: ":<free port>/")
+                    : plan.redirect.uri(port: plan.redirect.port)
+                console.print("# the browser would open (a new random state each run):")
+                console.print(AuthorizationRequest(endpoint: plan.authorizeURL, clientID: plan.clientID, redirectURI: redirect,
+                                                   scopes: plan.scopes, state: "<state>", extraParameters: plan.template.authorization.parameters,
+                                                   loginHint: plan.loginHint).url.absoluteString)
+                console.print("")
+                console.print("# then, with the code from the redirect:")
+                console.print(try InstanceCreator(plan: plan, transport: CurlTransport()).dryRun(code: "<the authorization code>", redirectURI: redirect))
+                return
+            }
             let verbose = output.verbose
             let flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
                                  say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },
                                  cancel: cancel)
             do {
-                report(try flow.run(), plan: plan, console: console)
+                let result = try flow.run()
+                console.reportCreated(result.instance, warnings: result.warnings, keyfile: result.keyfilePath,
+                                      baseURL: plan.baseURL.absoluteString, json: output.json)
             } catch let notSaved as InstanceNotSaved {
-                // Nothing may be lost: the token exists only here now.
-                console.fail(notSaved)
-                console.say("Keep these; they are not saved anywhere else:")
-                console.say("  id:    \(notSaved.instance.id)")
-                console.say("  token: \(notSaved.instance.token.value)")
-                if output.json {
-                    // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
-                    console.json(Self.json(notSaved.instance, baseURL: plan.baseURL.absoluteString, keyfile: nil, console: console))
-                }
-                throw ExitCode(ExitStatus.keyfile)
+                throw console.reportNotSaved(notSaved, baseURL: plan.baseURL.absoluteString, json: output.json)
             }
         }
-    }
-
-    private func report(_ result: LoginResult, plan: LoginPlan, console: Console) {
-        for warning in result.warnings { console.say("ceauth: warning: \(warning)") }
-        let instance = result.instance
-        console.say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(result.keyfilePath)")
-        if output.json { console.json(Self.json(instance, baseURL: plan.baseURL.absoluteString, keyfile: result.keyfilePath, console: console)) }
-    }
-
-    /// The instance for scripts. The token is what they asked for; the name comes from Cloud
-    /// Elements and may echo a secret, so it is redacted like any other text.
-    static func json(_ instance: CreatedInstance, baseURL: String, keyfile: String?, console: Console) -> LosslessJSON {
-        .object([
-            .init("name", .string(JSONString(console.safe.redacted(instance.name)))),
-            .init("id", .number(String(instance.id))),
-            .init("token", .string(JSONString(instance.token.value))),
-            .init("element", .string(JSONString(instance.elementKey))),
-            .init("baseUrl", .string(JSONString(baseURL))),
-            .init("keyfile", keyfile.map { .string(JSONString($0)) } ?? .literal("null")),
-        ])
     }
 }

@@ -1,0 +1,66 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// From an authorization code to a saved instance: the body rendered from the template, one
+/// `POST /instances`, and the keyfile entry. `login` runs it after its listener caught the code;
+/// `create` with a code a script's own web app received.
+public struct InstanceCreator {
+    public var plan: LoginPlan
+    public var transport: any HTTPTransport
+    public var log: (String) -> Void
+
+    public init(plan: LoginPlan, transport: any HTTPTransport, log: @escaping (String) -> Void = { _ in }) {
+        self.plan = plan
+        self.transport = transport
+        self.log = log
+    }
+
+    /// The instance body for `code` and `redirectURI` (also for --dry-run).
+    public func body(code: String, redirectURI: String) throws(TemplateError) -> JSONValue {
+        try InstanceBodyRenderer.render(plan.template, values: InstanceValues(
+            code: code, clientID: plan.clientID, clientSecret: plan.clientSecret, redirectURI: redirectURI,
+            name: plan.name, tags: plan.tags, events: plan.events))
+    }
+
+    public var client: CloudElementsClient {
+        CloudElementsClient(baseURL: plan.baseURL, credentials: plan.credentials, transport: transport,
+                            timeoutSeconds: plan.requestTimeoutSeconds)
+    }
+
+    /// Sends the POST once. Throws what Cloud Elements said (CloudElementsError) or the template's
+    /// problem; nothing exists then, or it may (exit 7, 8: see the error).
+    public func create(code: String, redirectURI: String) throws -> CreatedInstance {
+        let body = try body(code: code, redirectURI: redirectURI)
+        var (created, status) = try client.createInstance(body: body, expectedElement: plan.template.key)
+        log("Cloud Elements answered HTTP \(status)")
+        // The service normally echoes the name; if not, the one sent is the instance's name.
+        if created.name.isEmpty { created.name = plan.name }
+        return created
+    }
+
+    /// Saves a created instance; a failure is InstanceNotSaved, which carries the id and token.
+    public func save(_ instance: CreatedInstance) throws(InstanceNotSaved) -> KeyfileStore.SaveReport {
+        let entry = KeyfileEntry(name: instance.name, id: instance.id, token: instance.token, element: instance.elementKey,
+                                 baseURL: plan.baseURL.absoluteString, created: LoginPlan.timestamp(Date()))
+        do {
+            return try KeyfileStore(path: plan.keyfilePath).save(entry)
+        } catch {
+            throw InstanceNotSaved(instance: instance, reason: error)
+        }
+    }
+
+    /// The POST as --dry-run shows it: the code as a placeholder, secrets as references.
+    public func dryRun(code: String, redirectURI: String) throws -> String {
+        let request = CloudElementsAPI.createInstanceRequest(baseURL: plan.baseURL, credentials: plan.credentials,
+                                                             body: try body(code: code, redirectURI: redirectURI),
+                                                             timeoutSeconds: plan.requestTimeoutSeconds)
+        return DryRun.describe(request, references: [
+            (plan.credentials.userSecret.value, Settings.Variable.userSecret),
+            (plan.credentials.organizationSecret.value, Settings.Variable.orgSecret),
+            (plan.clientSecret.value, Settings.Variable.clientSecret),
+        ])
+    }
+}

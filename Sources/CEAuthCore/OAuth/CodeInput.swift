@@ -1,0 +1,61 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The authorization code in what a script hands ceauth on standard input: the code itself,
+/// or the whole address the browser was sent back to, whose `error`, `iss` and `code` are read
+/// as the listener reads them. Pure.
+public enum CodeInput {
+    public static func code(from text: String, issuer: String?) throws -> String {
+        let trimmed = text.trimmingWhitespace()
+        guard !trimmed.isEmpty else {
+            throw ConfigurationError.invalidValue(option: "standard input", reason: "no authorization code was given; pipe the code, or the address the browser was sent back to, into ceauth")
+        }
+        guard trimmed.contains("?") || trimmed.lowercased().hasPrefix("http") else {
+            guard !trimmed.unicodeScalars.contains(where: { $0.properties.isWhitespace || TerminalText.isUnsafe($0) }) else {
+                throw ConfigurationError.invalidValue(option: "standard input", reason: "the code has spaces or control characters in it; give the code alone, or the whole address")
+            }
+            return trimmed
+        }
+        var query = Substring(trimmed.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first ?? "")
+        if let hash = query.firstIndex(of: "#") { query = query[..<hash] }
+        guard let pairs = FormEncoding.parseQuery(query) else {
+            throw ConfigurationError.invalidValue(option: "standard input", reason: "the address's query cannot be read")
+        }
+        var values: [String: String] = [:]
+        for (name, value) in pairs {
+            guard values[name] == nil else {
+                throw ConfigurationError.invalidValue(option: "standard input", reason: "the parameter \(name) appears more than once in the address")
+            }
+            values[name] = value
+        }
+        if let issuer, let iss = values["iss"], iss != issuer {
+            throw AuthorizationError.issuerMismatch(expected: issuer, received: iss)
+        }
+        if let error = values["error"] {
+            throw AuthorizationError.denied(OAuthErrorResponse(code: error.isEmpty ? "unknown" : error,
+                                                               description: values["error_description"], uri: values["error_uri"]))
+        }
+        guard let code = values["code"], !code.isEmpty else {
+            throw ConfigurationError.invalidValue(option: "standard input", reason: "the address carries neither a code nor an error")
+        }
+        return code
+    }
+}
+
+/// A redirect URI of a flow the caller runs itself (`url`, `create`): https, or plain http to
+/// loopback; used exactly as written, since Google compares it as written.
+public enum OwnRedirectURI {
+    public static func validate(_ text: String) throws -> String {
+        let url = try ServiceURL.validate(text, what: "--redirect-uri")
+        guard url.fragment == nil else {
+            throw ConfigurationError.invalidURL(what: "--redirect-uri", value: text, reason: "a redirect URI cannot have a fragment")
+        }
+        if let reason = LoopbackRedirect.browserWouldRewrite(URLComponents(string: text)?.percentEncodedPath ?? "") {
+            throw ListenerError.invalidRedirectURI(text, reason: reason)
+        }
+        return text
+    }
+}

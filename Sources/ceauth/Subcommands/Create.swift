@@ -1,0 +1,153 @@
+import ArgumentParser
+import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+struct URLCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "url",
+        abstract: "Print the authorization URL for ELEMENT, for a flow you run yourself; with --json also its state and redirect URI.",
+        discussion: """
+        Needs CEAUTH_CLIENT_ID. Without --redirect-uri, a free loopback port is chosen now: http://127.0.0.1:PORT/.
+        Hand the code (or the address the browser was sent back to) to 'ceauth create' on standard input; check the state yourself.
+        """)
+
+    @Argument(help: "The element: gmail or googlecalendar.")
+    var element: String
+
+    @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Where Google sends the browser back: https, or http to loopback.", valueName: "uri"))
+    var redirectURI: String?
+
+    @Option(name: .customLong("scope"), help: ArgumentHelp("OAuth scope instead of the element's (repeatable).", valueName: "scope"))
+    var scopes: [String] = []
+
+    @Option(name: .customLong("login-hint"), help: ArgumentHelp("Google account to preselect.", valueName: "email"))
+    var loginHint: String?
+
+    @OptionGroup var templateOptions: TemplateOptions
+
+    @Flag(help: "Print {url, state, redirectUri} as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            let template = try templateOptions.library(environment: environment).element(element)
+            guard let clientID = Settings.nonEmpty(environment[Settings.Variable.clientID]) else {
+                throw ConfigurationError.missingEnvironment([Settings.Variable.clientID])
+            }
+            if let character = ConfigurationError.controlCharacter(in: clientID) {
+                throw ConfigurationError.controlCharacterInVariable(Settings.Variable.clientID, character: character)
+            }
+            let endpoint = Settings.nonEmpty(environment[Settings.Variable.authorizeURL])
+            let authorize = try ServiceURL.validate(endpoint ?? template.authorization.endpoint,
+                                                    what: endpoint == nil ? "the template's authorization endpoint" : Settings.Variable.authorizeURL)
+            let redirect: String
+            if let redirectURI {
+                redirect = try OwnRedirectURI.validate(redirectURI)
+            } else {
+                let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+                redirect = "http://127.0.0.1:\(try probe.localPort())/"
+                probe.close()
+            }
+            let scopeList = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            let (state, _) = try StateVerifier.generate()
+            let url = AuthorizationRequest(endpoint: authorize, clientID: clientID, redirectURI: redirect,
+                                           scopes: scopeList.isEmpty ? template.authorization.scopes : scopeList, state: state,
+                                           extraParameters: template.authorization.parameters, loginHint: loginHint).url.absoluteString
+            if json {
+                console.json(.object([.init("url", .string(JSONString(url))), .init("state", .string(JSONString(state))),
+                                      .init("redirectUri", .string(JSONString(redirect)))]))
+            } else {
+                console.print(url)
+            }
+        }
+    }
+}
+
+struct Create: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create an instance from an authorization code your own web app received, read from standard input.",
+        discussion: """
+        The code, or the whole address the browser was sent back to, comes on standard input, never on the command \
+        line (other users can read that). --redirect-uri must be the one the authorization request used. Same body, \
+        checks, keyfile and exit codes as login (3 when the address carries an error or another issuer).
+        """)
+
+    @Argument(help: "The element: gmail or googlecalendar.")
+    var element: String
+
+    @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("The redirect URI the authorization request used.", valueName: "uri"))
+    var redirectURI: String
+
+    @OptionGroup var cloudElements: CloudElementsOptions
+    @OptionGroup var keyfile: KeyfileOptions
+    @OptionGroup var templateOptions: TemplateOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: ArgumentHelp("Instance name (default: '<element> via ceauth <date>').", valueName: "name"))
+    var name: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Instance tag (repeatable).", valueName: "tag"))
+    var tags: [String] = []
+
+    @Option(name: .customLong("events-url"), help: ArgumentHelp("Enable polling events and send them to this URL.", valueName: "url"))
+    var eventsURL: String?
+
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Polling interval in minutes (needs --events-url).", valueName: "minutes"))
+    var pollInterval: Int?
+
+    @Option(name: .customLong("calendar-id"), help: ArgumentHelp("googlecalendar: poll this calendar (needs --events-url).", valueName: "id"))
+    var calendarID: String?
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
+    var requestTimeout: Int = 60
+
+    @Flag(name: .customLong("dry-run"), help: "Print the request that would be sent (secrets as $VARIABLE references), read nothing, send nothing.")
+    var dryRun = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let console = Console(environment: environment)
+        try console.run {
+            var options = LoginOptions(element: element)
+            options.baseURL = cloudElements.baseURL
+            options.environmentName = cloudElements.environmentName
+            options.keyfile = keyfile.keyfile
+            options.templatesDirectory = templateOptions.templates
+            options.name = name
+            options.tags = tags
+            options.eventsURL = eventsURL
+            options.pollIntervalMinutes = pollInterval
+            options.calendarID = calendarID
+            options.requestTimeoutSeconds = requestTimeout
+            let library = try options.library(environment: environment)
+            let plan = try options.makePlan(environment: environment, library: library)
+            let redirect = try OwnRedirectURI.validate(redirectURI)
+            let creator = InstanceCreator(plan: plan, transport: CurlTransport(),
+                                          log: { line in if output.verbose { console.say("ceauth: " + line) } })
+            _ = try creator.body(code: "", redirectURI: redirect)
+            if dryRun {
+                console.print(try creator.dryRun(code: "<the authorization code from standard input>", redirectURI: redirect))
+                return
+            }
+            // Everything that can fail before the single-use code is spent, first.
+            for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { console.say("ceauth: warning: \(warning)") }
+            if OS.isTerminal(0) { console.say("Paste the authorization code, or the address the browser was sent back to:") }
+            let code = try CodeInput.code(from: readLine() ?? "", issuer: plan.template.authorization.issuer)
+            let instance = try creator.create(code: code, redirectURI: redirect)
+            let report: KeyfileStore.SaveReport
+            do {
+                report = try creator.save(instance)
+            } catch let notSaved as InstanceNotSaved {
+                throw console.reportNotSaved(notSaved, baseURL: plan.baseURL.absoluteString, json: output.json)
+            }
+            console.reportCreated(instance, warnings: report.warnings, keyfile: plan.keyfilePath,
+                                  baseURL: plan.baseURL.absoluteString, json: output.json)
+        }
+    }
+}
