@@ -14,6 +14,15 @@ struct CEAuth: ParsableCommand {
         discussion: """
         Secrets come from the environment only: CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET (Cloud Elements), \
         CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET (the Google OAuth client).
+
+        Examples:
+          ceauth login gmail --name mail-bot          sign in and create an instance
+          ceauth list                                 the instances in the keyfile
+          TOKEN=$(ceauth token mail-bot)              its token, for a script
+          curl -H "Authorization: $(ceauth header mail-bot)" https://api.cloud-elements.com/elements/api-v2/hubs/general/ping
+          ceauth verify --all                         do they all still work?
+          ceauth delete mail-bot --yes                at Cloud Elements and from the keyfile
+          ceauth --generate-completion-script bash    shell completion (also zsh, fish)
         """,
         version: BuildInfo.versionLine,
         subcommands: [Login.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Delete.self, Elements.self]

@@ -1,9 +1,37 @@
 import ArgumentParser
 import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What the shells complete (bash, zsh, fish: ceauth --generate-completion-script SHELL).
+enum Completions {
+    /// The names and ids in the keyfile the command line names (--keyfile), or the default one.
+    static let instances = CompletionKind.custom { arguments, _, prefix in
+        let environment = ProcessInfo.processInfo.environment
+        let flag = arguments.firstIndex(of: "--keyfile").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
+        guard let path = try? Settings.keyfilePath(flag: flag, environment: environment),
+              let instances = try? KeyfileStore(path: path).instances() else { return [] }
+        return (instances.map(\.name) + instances.map { String($0.id) }).filter { !$0.isEmpty && $0.hasPrefix(prefix) }
+    }
+
+    /// The built-in elements and those of CEAUTH_TEMPLATES.
+    static let elements = CompletionKind.custom { _, _, prefix in
+        var options = LoginOptions(element: "")
+        options.templatesDirectory = nil
+        let library = (try? options.library(environment: ProcessInfo.processInfo.environment)) ?? .builtIn
+        return library.elementKeys.filter { $0.hasPrefix(prefix) }
+    }
+
+    static let environments = CompletionKind.list(CloudElementsEnvironment.allCases.map(\.rawValue))
+}
 
 /// Where the keyfile is: every command that reads or writes it.
 struct KeyfileOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The keyfile (also CEAUTH_KEYFILE; default ~/.config/ceauth/keys.json).", valueName: "path"))
+    @Option(help: ArgumentHelp("The keyfile (also CEAUTH_KEYFILE; default ~/.config/ceauth/keys.json).", valueName: "path"),
+            completion: .file(extensions: ["json"]))
     var keyfile: String?
 
     func path(environment: [String: String]) throws -> String {
@@ -16,13 +44,15 @@ struct CloudElementsOptions: ParsableArguments {
     @Option(name: .customLong("base-url"), help: ArgumentHelp("Cloud Elements API base URL (also CEAUTH_BASE_URL).", valueName: "url"))
     var baseURL: String?
 
-    @Option(name: .customLong("env"), help: ArgumentHelp("Cloud Elements environment: us, eu or staging.", valueName: "name"))
+    @Option(name: .customLong("env"), help: ArgumentHelp("Cloud Elements environment: us, eu or staging.", valueName: "name"),
+            completion: Completions.environments)
     var environmentName: String?
 }
 
 /// Extra or replacement element templates.
 struct TemplateOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A folder of extra or replacement templates (also CEAUTH_TEMPLATES).", valueName: "dir"))
+    @Option(help: ArgumentHelp("A folder of extra or replacement templates (also CEAUTH_TEMPLATES).", valueName: "dir"),
+            completion: .directory)
     var templates: String?
 
     func library(environment: [String: String]) throws -> TemplateLibrary {

@@ -15,7 +15,7 @@ struct URLCommand: ParsableCommand {
         Hand the code (or the address the browser was sent back to) to 'ceauth create' on standard input; check the state yourself.
         """)
 
-    @Argument(help: "The element: gmail or googlecalendar.")
+    @Argument(help: "The element: gmail or googlecalendar.", completion: Completions.elements)
     var element: String
 
     @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Where Google sends the browser back: https, or http to loopback.", valueName: "uri"))
@@ -78,7 +78,7 @@ struct Create: ParsableCommand {
         checks, keyfile and exit codes as login (3 when the address carries an error or another issuer).
         """)
 
-    @Argument(help: "The element: gmail or googlecalendar.")
+    @Argument(help: "The element: gmail or googlecalendar.", completion: Completions.elements)
     var element: String
 
     @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("The redirect URI the authorization request used.", valueName: "uri"))

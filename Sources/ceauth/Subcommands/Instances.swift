@@ -19,7 +19,8 @@ func instanceJSON(_ instance: SavedInstance, token: Bool) -> LosslessJSON {
 
 /// The instance a command names (NAME or ID), read from the keyfile.
 struct InstanceArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp("The instance: its name or its id (see 'ceauth list').", valueName: "name-or-id"))
+    @Argument(help: ArgumentHelp("The instance: its name or its id (see 'ceauth list').", valueName: "name-or-id"),
+              completion: Completions.instances)
     var instance: String
 
     @OptionGroup var keyfile: KeyfileOptions

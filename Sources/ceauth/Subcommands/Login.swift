@@ -19,7 +19,7 @@ struct Login: ParsableCommand {
         """
     )
 
-    @Argument(help: "The element: gmail or googlecalendar (see 'ceauth elements').")
+    @Argument(help: "The element: gmail or googlecalendar (see 'ceauth elements').", completion: Completions.elements)
     var element: String
 
     @OptionGroup var cloudElements: CloudElementsOptions

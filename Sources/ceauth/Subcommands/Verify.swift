@@ -16,7 +16,8 @@ struct Verify: ParsableCommand {
         4 Cloud Elements answered another HTTP error; 5, 7, 8 as for login; 6 keyfile; 9 no such instance; 64 usage.
         """)
 
-    @Argument(help: ArgumentHelp("The instance: its name or id (see 'ceauth list').", valueName: "name-or-id"))
+    @Argument(help: ArgumentHelp("The instance: its name or id (see 'ceauth list').", valueName: "name-or-id"),
+              completion: Completions.instances)
     var instance: String?
 
     @Flag(help: "Check every instance in the keyfile.")
