@@ -146,3 +146,49 @@ extension CLITests {
         #expect(items[1]["scopes"] == .array([.string("https://www.googleapis.com/auth/calendar")]))
     }
 }
+
+extension CLITests {
+    @Test func listRemoteFollowsEveryPageAndMarksTheKeyfilesInstances() throws {
+        let harness = try LoginHarness()
+        let mine = [try loggedIn(harness, name: "a"), try loggedIn(harness, element: "googlecalendar", name: "b"),
+                    try loggedIn(harness, name: "c")]
+        harness.cloudElements.instances.with {
+            $0[900_001] = .init(token: "T1", element: "gmail", name: "someone else's")
+            $0[900_002] = .init(token: "T2", element: "googlecalendar", name: "broken", valid: false)
+        }
+        harness.cloudElements.listPageSize.with { $0 = 2 }
+        let run = try run(["list", "--remote", "--json"], environment: harness.environment)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        guard case .array(let items) = try JSONValue.parse(Data(run.stdout.utf8)) else { Issue.record("not an array"); return }
+        #expect(items.count == 5)
+        #expect(harness.cloudElements.calls.current == Array(repeating: "GET /elements/api-v2/instances", count: 3))
+        let marked = items.filter { $0["inKeyfile"] == .bool(true) }.compactMap { item -> Int64? in
+            if case .integer(let id)? = item["id"] { return id } else { return nil }
+        }
+        #expect(marked == mine)
+        #expect(items.contains { $0["name"] == .string("broken") && $0["valid"] == .bool(false) && $0["inKeyfile"] == .bool(false) })
+
+        let text = try self.run(["list", "--remote"], environment: harness.environment)
+        #expect(text.stdout.hasPrefix("NAME\tID\tELEMENT\tSTATE\tIN KEYFILE\n"))
+        #expect(text.stdout.contains("broken\t900002\tgooglecalendar\tinvalid\tno\n"))
+        #expect(text.stderr.contains("5 instances at 127.0.0.1, 3 of them in the keyfile."))
+        var wrong = harness.environment
+        wrong["CEAUTH_USER_SECRET"] = "USERSECRET-not-the-right-one"
+        #expect(try self.run(["list", "--remote"], environment: wrong).status == 4)
+    }
+
+    @Test func pagingThatNeverEndsIsAnUnusableAnswer() throws {
+        let server = try FakeHTTPServer { _ in
+            var response = FakeResponse.json(200, .array([.object(["id": .integer(1), "name": .string("x")])]))
+            response.headers.append(("Elements-Next-Page-Token", "again"))
+            return response
+        }
+        defer { server.stop() }
+        var env = TestSecrets.environment
+        env["CEAUTH_BASE_URL"] = server.baseURL + "/elements/api-v2"
+        env["HOME"] = TemporaryDirectory().path
+        let run = try run(["list", "--remote"], environment: env)
+        #expect(run.status == 8)
+        #expect(run.stderr.contains("its paging repeats the page token again"))
+    }
+}

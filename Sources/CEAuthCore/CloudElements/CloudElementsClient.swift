@@ -60,6 +60,31 @@ public struct CloudElementsClient: Sendable {
         throw CloudElementsAPI.parseError(response, call: "GET /hubs/\(hub)/ping")
     }
 
+    /// `GET /instances`, every page: `nextPage=<token>` for the next one while the answer carries
+    /// an `Elements-Next-Page-Token` header. A token seen twice, or more than `maxPages`, is an
+    /// error rather than a loop without end.
+    public func listInstances(pageSize: Int = 200, maxPages: Int = 500) throws(CloudElementsError) -> [RemoteInstance] {
+        var instances: [RemoteInstance] = []
+        var token: String?
+        var seen: Set<String> = []
+        for _ in 0..<maxPages {
+            var path = "instances?pageSize=\(pageSize)"
+            if let token { path += "&nextPage=" + FormEncoding.encode(token) }
+            let response = try send(request("GET", path, authorization: credentials.authorizationHeader))
+            guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: "GET /instances") }
+            guard let json = try? JSONValue.parse(response.body), case .array(let items) = json else {
+                throw .unexpectedResponse(status: response.status, reason: "its body is not a JSON array of instances")
+            }
+            instances += items.compactMap(RemoteInstance.init)
+            guard let next = response.headers["elements-next-page-token"], !next.isEmpty else { return instances }
+            guard seen.insert(next).inserted else {
+                throw .unexpectedResponse(status: response.status, reason: "its paging repeats the page token \(next.prefix(40))")
+            }
+            token = next
+        }
+        throw .unexpectedResponse(status: 200, reason: "its paging did not end after \(maxPages) pages")
+    }
+
     /// `DELETE /instances/{id}`: true when it was deleted, false when Cloud Elements did not have
     /// it (404), which leaves the same result.
     public func deleteInstance(id: Int64) throws(CloudElementsError) -> Bool {
@@ -78,7 +103,9 @@ public struct CloudElementsClient: Sendable {
     }
 
     private func request(_ method: String, _ path: String, authorization: String) -> HTTPRequest {
-        HTTPRequest(method: method, url: baseURL.appendingPathComponent(path, isDirectory: false),
+        // The path may carry a query: appended as text, since appendingPathComponent would encode the "?".
+        let base = baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) : baseURL.absoluteString
+        return HTTPRequest(method: method, url: URL(string: base + "/" + path) ?? baseURL.appendingPathComponent(path),
                     headers: ["Authorization": authorization, "Accept": "application/json", "User-Agent": CloudElementsAPI.userAgent],
                     body: nil, timeoutSeconds: timeoutSeconds)
     }
@@ -87,4 +114,25 @@ public struct CloudElementsClient: Sendable {
 /// What `GET /instances/{id}` says of an instance.
 public enum InstanceState: String, Sendable, Equatable {
     case enabled, invalid, disabled, gone
+}
+
+/// One instance as `GET /instances` lists it.
+public struct RemoteInstance: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var element: String
+    public var valid: Bool?
+    public var disabled: Bool?
+
+    init?(_ json: JSONValue) {
+        switch json["id"] {
+        case .integer(let value)?: id = value
+        case .string(let text)?: guard let value = Int64(text) else { return nil }; id = value
+        default: return nil
+        }
+        name = json["name"]?.stringValue ?? ""
+        element = json["element"]?["key"]?.stringValue ?? ""
+        if case .bool(let value)? = json["valid"] { valid = value }
+        if case .bool(let value)? = json["disabled"] { disabled = value }
+    }
 }

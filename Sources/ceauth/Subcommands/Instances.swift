@@ -34,11 +34,23 @@ struct InstanceArgument: ParsableArguments {
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the instances in the keyfile: name, id, element, Cloud Elements host, created.",
-        discussion: "Exit codes: 0 listed (also when there are none); 6 the keyfile cannot be read.")
+        abstract: "List the instances in the keyfile (name, id, element, host, created), or with --remote those Cloud Elements has.",
+        discussion: """
+        --remote calls GET /instances at --base-url/--env/CEAUTH_BASE_URL, every page, and marks those the keyfile holds; \
+        it needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET.
+        Exit codes: 0 listed (also when there are none); 6 the keyfile cannot be read; with --remote also 4, 5, 7, 8 as for login.
+        """)
 
     @OptionGroup var keyfile: KeyfileOptions
-    @Flag(help: "Print a JSON array of {name, id, element, baseUrl, host, created} on stdout (no tokens).")
+    @OptionGroup var cloudElements: CloudElementsOptions
+
+    @Flag(help: "List the instances Cloud Elements has, marking those in the keyfile.")
+    var remote = false
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each page (with --remote).", valueName: "seconds"))
+    var requestTimeout: Int = 30
+
+    @Flag(help: "Print a JSON array on stdout: {name, id, element, baseUrl, host, created} (no tokens), or with --remote {name, id, element, valid, disabled, inKeyfile}.")
     var json = false
 
     func run() throws {
@@ -47,6 +59,7 @@ struct List: ParsableCommand {
         try console.run {
             let path = try keyfile.path(environment: environment)
             let instances = try KeyfileStore(path: path).instances()
+            if remote { return try listRemote(saved: instances, environment: environment, console: console) }
             if json {
                 console.json(.array(instances.map { instanceJSON($0, token: false) }))
             } else if instances.isEmpty {
@@ -58,6 +71,29 @@ struct List: ParsableCommand {
                 }
             }
         }
+    }
+
+    private func listRemote(saved: [SavedInstance], environment: [String: String], console: Console) throws {
+        let base = try Settings.baseURL(flag: cloudElements.baseURL, environmentName: cloudElements.environmentName, environment: environment)
+        let client = CloudElementsClient(baseURL: base, credentials: try Settings.platformSecrets(environment: environment),
+                                         transport: CurlTransport(), timeoutSeconds: Double(requestTimeout))
+        let remote = try client.listInstances()
+        let held = Set(saved.filter { $0.baseURL == base.absoluteString }.map(\.id))
+        func flag(_ value: Bool?) -> LosslessJSON { value.map { .literal($0 ? "true" : "false") } ?? .literal("null") }
+        if json {
+            console.json(.array(remote.map { instance in
+                .object([.init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
+                         .init("element", .string(JSONString(instance.element))), .init("valid", flag(instance.valid)),
+                         .init("disabled", flag(instance.disabled)), .init("inKeyfile", .literal(held.contains(instance.id) ? "true" : "false"))])
+            }))
+            return
+        }
+        console.print("NAME\tID\tELEMENT\tSTATE\tIN KEYFILE")
+        for instance in remote {
+            let state = instance.disabled == true ? "disabled" : instance.valid == false ? "invalid" : "valid"
+            console.print("\(instance.name)\t\(instance.id)\t\(instance.element)\t\(state)\t\(held.contains(instance.id) ? "yes" : "no")")
+        }
+        console.say("\(remote.count) instances at \(base.host ?? base.absoluteString), \(remote.filter { held.contains($0.id) }.count) of them in the keyfile.")
     }
 }
 

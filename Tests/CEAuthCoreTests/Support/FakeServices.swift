@@ -144,6 +144,8 @@ final class FakeCloudElements: @unchecked Sendable {
     let instances = Locked<[Int64: Instance]>([:])
     /// Requests other than POST /instances, as "METHOD path".
     let calls = Locked<[String]>([])
+    /// The most GET /instances puts on one page (small in tests, to make paging happen).
+    let listPageSize = Locked(200)
     let nextID = Locked<Int64>(480_000)
     let answerTogether = Locked(0)
     let google: FakeGoogle
@@ -169,6 +171,24 @@ final class FakeCloudElements: @unchecked Sendable {
         let parts = request.path.split(separator: "/").map(String.init)
         let authorization = request.headers["authorization"] ?? ""
         switch (parts.count, parts.dropFirst(2).first) {
+        case (3, "instances"):
+            // Paged as Cloud Elements pages: pageSize, nextPage=<token>, Elements-Next-Page-Token.
+            guard authorization == Self.platformHeader else {
+                return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+            }
+            let query = request.query
+            let size = Int(query["pageSize"] ?? "") ?? 200
+            let pageSize = Swift.min(size, listPageSize.current)
+            let offset = Int(query["nextPage"].flatMap { $0.hasPrefix("page-") ? String($0.dropFirst(5)) : nil } ?? "0") ?? 0
+            let all = instances.current.sorted { $0.key < $1.key }
+            let page = all.dropFirst(offset).prefix(pageSize)
+            let items: [JSONValue] = page.map { id, instance in
+                .object(["id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid),
+                         "disabled": .bool(instance.disabled), "element": .object(["key": .string(instance.element)])])
+            }
+            var response = FakeResponse.json(200, .array(items))
+            if offset + pageSize < all.count { response.headers.append(("Elements-Next-Page-Token", "page-\(offset + pageSize)")) }
+            return response
         case (4, "instances"):
             guard authorization == Self.platformHeader else {
                 return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
