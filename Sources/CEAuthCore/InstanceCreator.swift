@@ -34,7 +34,9 @@ public struct InstanceCreator {
     /// problem; nothing exists then, or it may (exit 7, 8: see the error).
     public func create(code: String, redirectURI: String) throws -> CreatedInstance {
         let body = try body(code: code, redirectURI: redirectURI)
-        var (created, status) = try client.createInstance(body: body, expectedElement: plan.template.key)
+        var (created, status) = try plan.reauthorize.map { saved throws(CloudElementsError) in
+            try client.reauthorizeInstance(id: saved.id, body: body, expectedElement: plan.template.key, currentToken: saved.token)
+        } ?? client.createInstance(body: body, expectedElement: plan.template.key)
         log("Cloud Elements answered HTTP \(status)")
         // The service normally echoes the name; if not, the one sent is the instance's name.
         if created.name.isEmpty { created.name = plan.name }
@@ -43,8 +45,10 @@ public struct InstanceCreator {
 
     /// Saves a created instance; a failure is InstanceNotSaved, which carries the id and token.
     public func save(_ instance: CreatedInstance) throws(InstanceNotSaved) -> KeyfileStore.SaveReport {
-        let entry = KeyfileEntry(name: instance.name, id: instance.id, token: instance.token, element: instance.elementKey,
-                                 baseURL: plan.baseURL.absoluteString, created: LoginPlan.timestamp(Date()))
+        // A re-authorized instance keeps its entry's name and creation time; its token is new.
+        let entry = KeyfileEntry(name: plan.reauthorize?.name ?? instance.name, id: instance.id, token: instance.token,
+                                 element: instance.elementKey, baseURL: plan.baseURL.absoluteString,
+                                 created: plan.reauthorize?.created ?? LoginPlan.timestamp(Date()))
         do {
             return try KeyfileStore(path: plan.keyfilePath).save(entry)
         } catch {
@@ -52,11 +56,15 @@ public struct InstanceCreator {
         }
     }
 
-    /// The POST as --dry-run shows it: the code as a placeholder, secrets as references.
+    /// The POST (or PUT) as --dry-run shows it: the code as a placeholder, secrets as references.
     public func dryRun(code: String, redirectURI: String) throws -> String {
-        let request = CloudElementsAPI.createInstanceRequest(baseURL: plan.baseURL, credentials: plan.credentials,
+        var request = CloudElementsAPI.createInstanceRequest(baseURL: plan.baseURL, credentials: plan.credentials,
                                                              body: try body(code: code, redirectURI: redirectURI),
                                                              timeoutSeconds: plan.requestTimeoutSeconds)
+        if let saved = plan.reauthorize {
+            request.method = "PUT"
+            request.url = URL(string: plan.baseURL.absoluteString + "/instances/\(saved.id)?reAuthenticate=true") ?? request.url
+        }
         return DryRun.describe(request, references: [
             (plan.credentials.userSecret.value, Settings.Variable.userSecret),
             (plan.credentials.organizationSecret.value, Settings.Variable.orgSecret),

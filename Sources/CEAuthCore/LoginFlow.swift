@@ -25,11 +25,14 @@ public struct LoginPlan: Sendable {
     public var requestTimeoutSeconds: Double
     public var keyfilePath: String
     public var openBrowser: Bool
+    /// `--update`: the saved instance to re-authorize (PUT) instead of creating one (POST).
+    public var reauthorize: SavedInstance?
 
     public init(template: ElementTemplate, credentials: CloudElementsCredentials, clientID: String, clientSecret: Secret,
                 baseURL: URL, authorizeURL: URL, redirect: LoopbackRedirect = .ephemeral, scopes: [String]? = nil,
                 loginHint: String? = nil, name: String, tags: [String] = [], events: EventsOptions? = nil,
-                timeoutSeconds: Double = 300, requestTimeoutSeconds: Double = 60, keyfilePath: String, openBrowser: Bool = true) {
+                timeoutSeconds: Double = 300, requestTimeoutSeconds: Double = 60, keyfilePath: String, openBrowser: Bool = true,
+                reauthorize: SavedInstance? = nil) {
         self.template = template
         self.credentials = credentials
         self.clientID = clientID
@@ -46,6 +49,7 @@ public struct LoginPlan: Sendable {
         self.requestTimeoutSeconds = requestTimeoutSeconds
         self.keyfilePath = keyfilePath
         self.openBrowser = openBrowser
+        self.reauthorize = reauthorize
     }
 
     /// A readable default instance name, e.g. `gmail via ceauth 2026-11-23 11:20 UTC`.

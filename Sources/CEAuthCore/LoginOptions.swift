@@ -23,6 +23,8 @@ public struct LoginOptions: Sendable {
     public var requestTimeoutSeconds: Int = 60
     public var openBrowser = true
     public var templatesDirectory: String?
+    /// `--update NAME|ID`: re-authorize this instance of the keyfile instead of creating one.
+    public var update: String?
 
     public init(element: String) {
         self.element = element
@@ -97,17 +99,38 @@ public struct LoginOptions: Sendable {
 
         let keyfilePath = try Settings.keyfilePath(flag: keyfile, environment: environment)
 
+        // Re-authorizing: the instance must be in the keyfile, of this element; it is updated at
+        // its own host, under its own name.
+        var reauthorize: SavedInstance?
+        var baseForPlan = base
+        if let update {
+            let saved = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).instances(), keyfile: keyfilePath)
+            guard saved.element == template.key else {
+                throw ConfigurationError.conflictingOptions("\(saved.summary) is a \(saved.element) instance; run ceauth login \(saved.element) --update \(update)")
+            }
+            if name != nil {
+                throw ConfigurationError.conflictingOptions("--name cannot rename an instance on --update; it keeps its name '\(saved.name)'")
+            }
+            let own = try ServiceURL.validate(saved.baseURL, what: "the baseUrl of \(saved.summary) in the keyfile", sentByCEAuth: true)
+            let chosen = baseURL != nil || environmentName != nil || Settings.nonEmpty(environment[Variable.baseURL]) != nil
+            if chosen && own.absoluteString != base.absoluteString {
+                throw ConfigurationError.conflictingOptions("\(saved.summary) lives at \(own.absoluteString), not \(base.absoluteString); drop --base-url/--env/CEAUTH_BASE_URL to update it")
+            }
+            reauthorize = saved
+            baseForPlan = own
+        }
+
         return LoginPlan(
             template: template,
             credentials: CloudElementsCredentials(userSecret: Secret(environment[Variable.userSecret]!),
                                                   organizationSecret: Secret(environment[Variable.orgSecret]!)),
             clientID: environment[Variable.clientID]!,
             clientSecret: Secret(environment[Variable.clientSecret]!),
-            baseURL: base, authorizeURL: authorize, redirect: redirect,
+            baseURL: baseForPlan, authorizeURL: authorize, redirect: redirect,
             scopes: scopeList.isEmpty ? nil : scopeList, loginHint: loginHint,
-            name: name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
+            name: reauthorize?.name ?? name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
             timeoutSeconds: Double(timeoutSeconds), requestTimeoutSeconds: Double(requestTimeoutSeconds),
-            keyfilePath: keyfilePath, openBrowser: openBrowser
+            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize
         )
     }
 }

@@ -105,3 +105,61 @@ extension CLITests {
         #expect(usage.status == 64)
     }
 }
+
+/// `login --update`: the same instance, re-authorized, its keyfile entry updated where it stands.
+extension CLITests {
+    @Test func updateReauthorizesTheSameInstanceAndKeepsItsEntry() throws {
+        let harness = try LoginHarness()
+        _ = try loggedIn(harness, element: "googlecalendar", name: "first")
+        let id = try loggedIn(harness, name: "mail")
+        let before = harness.keyfileEntries()
+        harness.cloudElements.instances.with { $0[id]?.valid = false }
+        #expect(try run(["verify", "mail"], environment: harness.environment).status == 10)
+
+        let run = try run(["login", "gmail", "--update", "mail", "--no-browser", "--json"], environment: harness.environment,
+                          browser: TestBrowser())
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("Re-authorized gmail instance 'mail' (id \(id)); its entry in"))
+        #expect(harness.cloudElements.calls.current.contains("PUT /elements/api-v2/instances/\(id)?reAuthenticate=true"))
+        let after = harness.keyfileEntries()
+        #expect(after.count == 2)
+        #expect(after[0] == before[0])
+        #expect(after[1]["id"] == .integer(id) && after[1]["name"] == .string("mail") && after[1]["created"] == before[1]["created"])
+        let newToken = try #require(harness.cloudElements.instances.current[id]?.token)
+        #expect(after[1]["token"] == .string(newToken) && after[1]["token"] != before[1]["token"])
+        #expect(try JSONValue.parse(Data(run.stdout.utf8))["token"] == .string(newToken))
+        #expect(try self.run(["verify", "mail"], environment: harness.environment).status == 0)
+        expectNoSecrets(run, allowToken: newToken)
+    }
+
+    @Test func updateRefusesBeforeTheBrowserWhatCannotWork() throws {
+        let harness = try LoginHarness()
+        _ = try loggedIn(harness, name: "mail")
+        let cases: [([String], Int32, String)] = [
+            (["login", "googlecalendar", "--update", "mail"], 64, "is a gmail instance; run ceauth login gmail --update mail"),
+            (["login", "gmail", "--update", "nope"], 9, "no instance named or numbered 'nope'"),
+            (["login", "gmail", "--update", "mail", "--name", "other"], 64, "--name cannot rename"),
+            (["login", "gmail", "--update", "mail", "--env", "eu"], 64, "lives at"),
+        ]
+        for (arguments, status, saying) in cases {
+            let run = try run(arguments + ["--no-browser"], environment: harness.environment)
+            #expect(run.status == status, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(saying), "\(arguments): \(run.stderr)")
+            #expect(!run.stderr.contains("/o/oauth2/"), "the URL was printed: \(run.stderr)")
+        }
+        let dry = try run(["login", "gmail", "--update", "mail", "--dry-run"], environment: harness.environment)
+        #expect(dry.stdout.contains("PUT \(harness.cloudElements.baseURL)/instances/"))
+        #expect(dry.stdout.contains("?reAuthenticate=true"))
+    }
+
+    @Test func updatingAnInstanceCloudElementsNoLongerHasChangesNothing() throws {
+        let harness = try LoginHarness()
+        let id = try loggedIn(harness, name: "mail")
+        let before = String(decoding: FileManager.default.contents(atPath: harness.keyfile) ?? Data(), as: UTF8.self)
+        harness.cloudElements.instances.with { $0[id] = nil }
+        let run = try run(["login", "gmail", "--update", "mail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
+        #expect(run.status == 4, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("no longer has this instance"))
+        #expect(String(decoding: FileManager.default.contents(atPath: harness.keyfile) ?? Data(), as: UTF8.self) == before)
+    }
+}

@@ -27,10 +27,16 @@ import Testing
         data = try KeyfileDocument.merge(existing: data, entry: entry(5, base: "https://api.cloud-elements.co.uk/elements/api-v2"), path: "k")
         var replaced = entry(5)
         replaced.token = Secret("new")
+        // A field of the user's on the entry stays when it is updated.
+        data = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"token\": \"token-5\"",
+                                                                               with: "\"token\": \"token-5\", \"note\": \"mine\"").utf8)
         data = try KeyfileDocument.merge(existing: data, entry: replaced, path: "k")
         let items = KeyfileDocument.entries(data)
         #expect(items.count == 2)
-        #expect(items.last?["token"] == .string("new"))
+        // Updated where it stands: the first entry is still the first.
+        #expect(items.first?["token"] == .string("new"))
+        #expect(items.first?["note"] == .string("mine"))
+        #expect(items.last?["baseUrl"] == .string("https://api.cloud-elements.co.uk/elements/api-v2"))
     }
 
     @Test(arguments: ["{", "[]", #"{"instances": {}}"#, "null x"])

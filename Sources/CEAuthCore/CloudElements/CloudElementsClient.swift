@@ -38,6 +38,25 @@ public struct CloudElementsClient: Sendable {
         return (try CloudElementsAPI.parseCreatedInstance(response, expectedElement: expectedElement), response.status)
     }
 
+    /// `PUT /instances/{id}?reAuthenticate=true` with the element's body and a new code: the
+    /// same instance, re-authorized. Its token, when the answer carries one, replaces the old.
+    public func reauthorizeInstance(id: Int64, body: JSONValue, expectedElement: String, currentToken: Secret) throws(CloudElementsError) -> (CreatedInstance, status: Int) {
+        var request = request("PUT", "instances/\(id)?reAuthenticate=true", authorization: credentials.authorizationHeader)
+        request.headers["Content-Type"] = "application/json"
+        request.body = body.encoded()
+        let response = try send(request)
+        if response.status == 404 {
+            throw .callRefused(call: "PUT /instances/\(id)", status: 404, message: "Cloud Elements no longer has this instance; create a new one with ceauth login (without --update)", requestID: nil)
+        }
+        guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: "PUT /instances/\(id)?reAuthenticate=true") }
+        guard let json = try? JSONValue.parse(response.body), case .object = json else {
+            throw .unexpectedResponse(status: response.status, reason: "its body is not a JSON object")
+        }
+        let token = json["token"]?.stringValue.flatMap { $0.isEmpty ? nil : Secret($0) } ?? currentToken
+        return (CreatedInstance(id: id, name: json["name"]?.stringValue ?? "", token: token,
+                                elementKey: json["element"]?["key"]?.stringValue ?? expectedElement), response.status)
+    }
+
     /// `GET /instances/{id}`: whether the instance exists, is valid and is enabled.
     public func instanceState(id: Int64) throws(CloudElementsError) -> InstanceState {
         let response = try send(get("instances/\(id)", authorization: credentials.authorizationHeader))

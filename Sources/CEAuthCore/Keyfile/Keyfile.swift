@@ -78,7 +78,7 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
 /// order) is written back exactly as it was read; a file it cannot read that way is refused.
 public enum KeyfileDocument {
     /// Adds `entry` to the document in `existing` (nil: no file yet). An entry with the same id
-    /// and base URL is replaced; everything else stays as it is.
+    /// and base URL is updated where it stands; everything else stays as it is.
     public static func merge(existing: Data?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> Data {
         var members = try rootMembers(existing, path: path)
         let key = Array("instances".utf16)
@@ -90,10 +90,27 @@ public enum KeyfileDocument {
             }
             instances = items
         }
-        instances.removeAll { item in
+        let same = instances.firstIndex { item in
             item["id"]?.integerValue == entry.id && item["baseUrl"]?.stringValue == entry.baseURL
         }
-        instances.append(entry.json)
+        if let same, case .object(var fields) = instances[same], case .object(let owned) = entry.json {
+            // The same instance again (re-authorized): updated where it stands; fields ceauth
+            // does not own (a note, a tag of the user's) stay.
+            for member in owned {
+                if let at = fields.firstIndex(where: { $0.key.units == member.key.units }) {
+                    fields[at].value = member.value
+                } else {
+                    fields.append(member)
+                }
+            }
+            instances[same] = .object(fields)
+            // Any further copy of the same instance goes: one entry per instance.
+            instances = instances.enumerated().filter { offset, item in
+                offset <= same || !(item["id"]?.integerValue == entry.id && item["baseUrl"]?.stringValue == entry.baseURL)
+            }.map(\.element)
+        } else {
+            instances.append(entry.json)
+        }
         if let index {
             members[index].value = .array(instances)
         } else {

@@ -3,9 +3,14 @@ import CEAuthCore
 
 /// What login and create say when an instance was created: saved, or created but not saved.
 extension Console {
-    func reportCreated(_ instance: CreatedInstance, warnings: [String], keyfile: String, baseURL: String, json: Bool) {
+    func reportCreated(_ instance: CreatedInstance, warnings: [String], keyfile: String, baseURL: String, json: Bool,
+                       reauthorized: Bool = false) {
         for warning in warnings { say("ceauth: warning: \(warning)") }
-        say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(keyfile)")
+        if reauthorized {
+            say("Re-authorized \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); its entry in \(keyfile) is updated")
+        } else {
+            say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(keyfile)")
+        }
         if json { self.json(createdJSON(instance, baseURL: baseURL, keyfile: keyfile)) }
     }
 

@@ -57,6 +57,10 @@ struct Login: ParsableCommand {
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
     var requestTimeout: Int = 60
 
+    @Option(help: ArgumentHelp("Re-authorize this instance of the keyfile (PUT /instances/{id}?reAuthenticate=true) instead of creating one; its entry is updated in place.", valueName: "name-or-id"),
+            completion: Completions.instances)
+    var update: String?
+
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; only print the URL.")
     var noBrowser = false
 
@@ -77,6 +81,7 @@ struct Login: ParsableCommand {
         options.timeoutSeconds = timeout
         options.requestTimeoutSeconds = requestTimeout
         options.openBrowser = !noBrowser
+        options.update = update
         return options
     }
 
@@ -111,7 +116,7 @@ struct Login: ParsableCommand {
             do {
                 let result = try flow.run()
                 console.reportCreated(result.instance, warnings: result.warnings, keyfile: result.keyfilePath,
-                                      baseURL: plan.baseURL.absoluteString, json: output.json)
+                                      baseURL: plan.baseURL.absoluteString, json: output.json, reauthorized: plan.reauthorize != nil)
             } catch let notSaved as InstanceNotSaved {
                 throw console.reportNotSaved(notSaved, baseURL: plan.baseURL.absoluteString, json: output.json)
             }

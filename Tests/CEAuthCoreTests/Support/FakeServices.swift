@@ -236,7 +236,17 @@ final class FakeCloudElements: @unchecked Sendable {
     private func handle(_ request: FakeRequest) -> FakeResponse? {
         if request.method == "GET" { return get(request) }
         if request.method == "DELETE" { return delete(request) }
-        guard request.method == "POST", request.path == "/elements/api-v2/instances" else {
+        // PUT /instances/{id}?reAuthenticate=true: the same body and redemption as a POST.
+        var updating: Int64?
+        if request.method == "PUT" {
+            calls.with { $0.append("PUT " + request.target) }
+            let parts = request.path.split(separator: "/").map(String.init)
+            guard parts.count == 4, parts[2] == "instances", let id = Int64(parts[3]), request.query["reAuthenticate"] == "true" else {
+                return Self.error(404, "No resource found at \(request.path)")
+            }
+            guard instances.current[id] != nil else { return Self.error(404, "No instance found with id \(id)") }
+            updating = id
+        } else if request.method != "POST" || request.path != "/elements/api-v2/instances" {
             return Self.error(404, "No resource found at \(request.path)")
         }
         let parsed = try? JSONValue.parse(request.body)
@@ -276,14 +286,16 @@ final class FakeCloudElements: @unchecked Sendable {
         guard redeemed.status == 200 else {
             return Self.error(400, "Error while retrieving the OAuth token from the provider", provider: redeemed.body)
         }
-        let id = nextID.with { id -> Int64 in id += 1; return id }
+        let id = updating ?? nextID.with { id -> Int64 in id += 1; return id }
         let token = "INSTANCETOKEN-\(id)-" + (try! Crypto.randomBytes(count: 8)).base64URLEncoded
-        instances.with { $0[id] = Instance(token: token, element: key, name: name) }
+        // Re-authorized: a valid instance again, with a new token, under its old name.
+        let kept = updating.flatMap { instances.current[$0]?.name } ?? name
+        instances.with { $0[id] = Instance(token: token, element: key, name: kept) }
         var echoed = configuration
         echoed["oauth.user.token"] = .string("ya29.fake-access")
         echoed["oauth.user.refresh_token"] = .string("1//fake-refresh")
         return .json(200, .object([
-            "id": .integer(id), "name": .string(name),
+            "id": .integer(id), "name": .string(kept),
             "token": .string(token),
             "element": .object(["id": .integer(key == "gmail" ? 3317 : 1432), "key": .string(key), "name": .string(key)]),
             "elementId": .integer(key == "gmail" ? 3317 : 1432), "valid": .bool(true), "disabled": .bool(false),
