@@ -27,12 +27,14 @@ public struct LoginPlan: Sendable {
     public var openBrowser: Bool
     /// `--update`: the saved instance to re-authorize (PUT) instead of creating one (POST).
     public var reauthorize: SavedInstance?
+    /// `--paste`: the address the browser ended on may also come on standard input.
+    public var paste: Bool
 
     public init(template: ElementTemplate, credentials: CloudElementsCredentials, clientID: String, clientSecret: Secret,
                 baseURL: URL, authorizeURL: URL, redirect: LoopbackRedirect = .ephemeral, scopes: [String]? = nil,
                 loginHint: String? = nil, name: String, tags: [String] = [], events: EventsOptions? = nil,
                 timeoutSeconds: Double = 300, requestTimeoutSeconds: Double = 60, keyfilePath: String, openBrowser: Bool = true,
-                reauthorize: SavedInstance? = nil) {
+                reauthorize: SavedInstance? = nil, paste: Bool = false) {
         self.template = template
         self.credentials = credentials
         self.clientID = clientID
@@ -50,6 +52,7 @@ public struct LoginPlan: Sendable {
         self.keyfilePath = keyfilePath
         self.openBrowser = openBrowser
         self.reauthorize = reauthorize
+        self.paste = paste
     }
 
     /// A readable default instance name, e.g. `gmail via ceauth 2026-11-23 11:20 UTC`.
@@ -97,6 +100,8 @@ public struct LoginFlow {
     /// Extra detail with --verbose; never given secrets.
     public var log: @Sendable (String) -> Void
     public var cancel: CancelSignal?
+    /// With --paste, the next line of standard input (nil at its end); tests give their own.
+    public var readPastedLine: @Sendable () -> String? = { readLine() }
     public var listenerLimits = LoopbackListener.Limits()
     /// How the listener binds an address; tests take 127.0.0.1 away to see the move to [::1].
     var bindListener: @Sendable (String, UInt16) throws(SocketError) -> Socket = { (host, port) throws(SocketError) in
@@ -145,8 +150,14 @@ public struct LoginFlow {
 
         let validator = CallbackValidator(expectedPath: plan.redirect.path, verifier: verifier,
                                           issuer: plan.template.authorization.issuer)
-        let pending = try listener.waitForRedirect(validator: validator, timeoutSeconds: plan.timeoutSeconds,
-                                                   cancel: cancel, log: log)
+        let pasted = plan.paste ? PasteChannel() : nil
+        if let pasted { readPastes(into: pasted, validator: validator) }
+        let pending: PendingRedirect
+        do {
+            defer { pasted?.close() }
+            pending = try listener.waitForRedirect(validator: validator, timeoutSeconds: plan.timeoutSeconds,
+                                                   cancel: cancel, pasted: pasted, log: log)
+        }
         let redirectArrived = monotonicSeconds()
         // The page shows text from the redirect and from Cloud Elements: it passes the same
         // filter as the terminal (escaped, redacted, then shortened).
@@ -187,6 +198,33 @@ public struct LoginFlow {
         ]))
         return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
                            warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)
+    }
+
+    /// With --paste, on its own thread: each line of standard input gets exactly the listener's
+    /// checks (path, state, iss, error); the first that passes ends the wait, as a redirect would.
+    /// Whichever comes first, the listener's redirect or a paste, wins.
+    private func readPastes(into channel: PasteChannel, validator: CallbackValidator) {
+        let (read, say) = (readPastedLine, say)
+        say("Or paste here the address the browser ended on (the page may not load; the address bar has it) and press Enter:")
+        DispatchQueue.global().async {
+            while let line = read() {
+                guard !line.trimmingWhitespace().isEmpty else { continue }
+                let done = channel.offer {
+                    guard let head = PastedRedirect.head(line) else {
+                        say("That is not the address; paste the whole address from the browser's address bar.")
+                        return nil
+                    }
+                    switch validator.decide(head) {
+                    case .finish(let result):
+                        return result
+                    case .reject(_, let reason):
+                        say("That address is not this sign-in's (\(reason)); paste the address the browser ended on, from the link printed above.")
+                        return nil
+                    }
+                }
+                if done { return }
+            }
+        }
     }
 
     /// On its own thread: a browser command may take seconds to start or stay in the

@@ -25,6 +25,8 @@ public struct LoginOptions: Sendable {
     public var templatesDirectory: String?
     /// `--update NAME|ID`: re-authorize this instance of the keyfile instead of creating one.
     public var update: String?
+    /// `--paste`: also read the address the browser ended on from standard input.
+    public var paste = false
 
     public init(element: String) {
         self.element = element
@@ -130,7 +132,7 @@ public struct LoginOptions: Sendable {
             scopes: scopeList.isEmpty ? nil : scopeList, loginHint: loginHint,
             name: reauthorize?.name ?? name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
             timeoutSeconds: Double(timeoutSeconds), requestTimeoutSeconds: Double(requestTimeoutSeconds),
-            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize
+            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste
         )
     }
 }

@@ -25,7 +25,8 @@ import Testing
     /// Runs ceauth; when it prints the authorization URL, `browser` plays the person.
     func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
              urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40,
-             executable: String = CLITests.binary, input: String? = nil) throws -> Run {
+             executable: String = CLITests.binary, input: String? = nil,
+             paste: ((URL) -> String)? = nil) throws -> Run {
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -37,7 +38,7 @@ import Testing
         env["PATH"] = env["PATH"] ?? "/usr/bin:/bin"
         process.environment = env
         let inputPipe = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
+        process.standardInput = input == nil && paste == nil ? FileHandle.nullDevice : inputPipe
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
@@ -48,18 +49,26 @@ import Testing
         let deadline = monotonicSeconds() + limit
 
         var url: URL?
-        if browser != nil || afterURL != nil {
+        if browser != nil || afterURL != nil || paste != nil {
             while url == nil && process.isRunning && monotonicSeconds() < deadline {
                 if let recordFile {
                     url = (try? String(contentsOfFile: recordFile, encoding: .utf8)).flatMap { URL(string: $0) }
                 } else {
-                    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-                    url = err.split(separator: "\n").first { $0.hasPrefix("http") }.flatMap { URL(string: String($0)) }
+                    // On stderr, or on stdout where a pty (script) merges the two.
+                    let text = ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "") + "\n"
+                        + ((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
+                    // Not split(separator: "\n"): a pty ends lines with "\r\n", which is one Character.
+                    url = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                        .first { $0.hasPrefix("http") }.flatMap { URL(string: $0) }
                 }
                 if url == nil { usleep(20_000) }
             }
             if let url, let browser { browser.visit(url) }
             if let url, let afterURL { afterURL(process.processIdentifier, url) }
+            if let url, let paste {
+                inputPipe.fileHandleForWriting.write(Data(paste(url).utf8))
+                try? inputPipe.fileHandleForWriting.close()
+            }
         }
         while process.isRunning && monotonicSeconds() < deadline { usleep(5_000) }
         let exited = monotonicSeconds()

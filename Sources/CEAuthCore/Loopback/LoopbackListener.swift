@@ -1,3 +1,4 @@
+import Dispatch
 /// A way to stop a wait from another thread or a signal handler: a pipe the listener polls.
 public final class CancelSignal: @unchecked Sendable {
     private let pipe: (read: Int32, write: Int32)?
@@ -22,12 +23,13 @@ public final class CancelSignal: @unchecked Sendable {
 }
 
 /// The genuine redirect's connection, held open until the outcome is known so the browser
-/// gets the result page (instance created, or what went wrong) as its answer.
+/// gets the result page (instance created, or what went wrong) as its answer. A redirect that
+/// was pasted (`--paste`) has no connection to answer.
 public final class PendingRedirect {
     public let result: CallbackResult
-    private let socket: Socket
+    private let socket: Socket?
 
-    init(result: CallbackResult, socket: Socket) {
+    init(result: CallbackResult, socket: Socket?) {
         self.result = result
         self.socket = socket
     }
@@ -35,14 +37,48 @@ public final class PendingRedirect {
     /// Sends the final page and closes the connection. Errors are ignored: the browser may have
     /// gone away, and the terminal already has the outcome.
     public func respond(status: Int, html: String) {
+        guard let socket else { return }
         try? socket.sendAll(HTTPResponseBytes.make(status: status, contentType: "text/html; charset=utf-8", body: html))
         socket.shutdownWrite()
         socket.close()
     }
 
     deinit {
-        socket.close()
+        socket?.close()
     }
+}
+
+/// Where a pasted redirect (`--paste`) reaches the waiting listener: the reader delivers the
+/// result and wakes the listener through a pipe it polls beside its sockets.
+public final class PasteChannel: @unchecked Sendable {
+    private let wake = CancelSignal()
+    private let queue = DispatchQueue(label: "ceauth.paste")
+    private var stored: CallbackResult?
+    private var closed = false
+
+    public init() {}
+
+    var readFD: Int32 { wake.readFD }
+
+    /// Runs `check` on one pasted line unless the wait is over; what it returns, if anything,
+    /// ends the wait. Serialised with `close`, so no check runs once the flow has moved on (and
+    /// none is still hashing a state with OpenSSL while the process exits).
+    public func offer(_ check: () -> CallbackResult?) -> Bool {
+        queue.sync {
+            guard !closed, stored == nil else { return true }
+            guard let result = check() else { return false }
+            stored = result
+            wake.trigger()
+            return true
+        }
+    }
+
+    /// The wait is over: later lines are ignored. Waits for a check under way to finish.
+    public func close() {
+        queue.sync { closed = true }
+    }
+
+    var result: CallbackResult? { queue.sync { stored } }
 }
 
 /// Monotonic seconds, for deadlines that wall-clock changes cannot move.
@@ -151,7 +187,7 @@ public final class LoopbackListener {
     /// Every other request gets its own answer (404, 405, 400, 431) and the wait goes on.
     /// On return the listening sockets are closed: only the first genuine redirect counts.
     public func waitForRedirect(validator: CallbackValidator, timeoutSeconds: Double,
-                                cancel: CancelSignal? = nil,
+                                cancel: CancelSignal? = nil, pasted: PasteChannel? = nil,
                                 log: (String) -> Void = { _ in }) throws -> PendingRedirect {
         defer { close() }
         let deadline = monotonicSeconds() + timeoutSeconds
@@ -171,6 +207,7 @@ public final class LoopbackListener {
 
             var fds = listeners.map(\.fd)
             if let cancel { fds.append(cancel.readFD) }
+            if let pasted { fds.append(pasted.readFD) }
             let firstConnection = fds.count
             fds += connections.map(\.socket.fd)
 
@@ -180,6 +217,10 @@ public final class LoopbackListener {
             }
             if !ready.contains(true) { continue }
             if cancel != nil, ready[listeners.count] { throw AuthorizationError.interrupted }
+            if let pasted, ready[firstConnection - 1], let result = pasted.result {
+                log("the redirect was pasted")
+                return PendingRedirect(result: result, socket: nil)
+            }
 
             // Connections first (they were accepted earlier), then new ones.
             var finished: Set<Int> = []

@@ -61,6 +61,9 @@ struct Login: ParsableCommand {
             completion: Completions.instances)
     var update: String?
 
+    @Flag(help: "Also read the address the browser ended on from standard input (for a machine with no browser); the listener keeps waiting, whichever comes first wins.")
+    var paste = false
+
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; only print the URL.")
     var noBrowser = false
 
@@ -82,6 +85,7 @@ struct Login: ParsableCommand {
         options.requestTimeoutSeconds = requestTimeout
         options.openBrowser = !noBrowser
         options.update = update
+        options.paste = paste
         return options
     }
 
