@@ -125,6 +125,22 @@ public struct KeyfileStore: Sendable {
         return true
     }
 
+    /// Replaces the whole file (the config file is written this way): the same folder checks,
+    /// lock and atomic 0600 write as the keyfile.
+    public func replace(with data: Data) throws(KeyfileError) {
+        try makeDirectory(directory)
+        guard let folder = try facts(directory) else { throw ioError("inspect", directory) }
+        _ = try secure(folder, keyfileOwner: try facts(path)?.owner, user: OS.effectiveUserID)
+        let lockFD = OS.open(lockPath, .readWrite(create: 0o600))
+        guard lockFD >= 0 else { throw unusableLock() }
+        defer { OS.close(lockFD) }
+        try lock(lockFD)
+        defer { OS.unlock(lockFD) }
+        if let file = try facts(path), let problem = KeyfilePlace.keyfile(file, path: path, user: OS.effectiveUserID) { throw problem }
+        removeStaleTemporaryFiles()
+        try writeAtomically(data, directory: directory)
+    }
+
     /// Acts on the folder verdict: narrows a folder of ours, refuses an unsafe one.
     private func secure(_ folder: FileFacts, keyfileOwner: UInt32?, user: UInt32) throws(KeyfileError) -> [String] {
         switch KeyfilePlace.folder(folder, keyfileOwner: keyfileOwner, dedicated: isDedicated(), user: user) {
@@ -138,11 +154,12 @@ public struct KeyfileStore: Sendable {
         }
     }
 
-    /// True when the folder holds nothing but the keyfile, its lock and temporary files.
+    /// True when the folder holds nothing but ceauth's files: this one, the keyfile and the
+    /// config file, with their locks and temporary files.
     private func isDedicated() -> Bool {
-        let base = Self.lastComponent(of: path)
+        let bases = Set([Self.lastComponent(of: path), "keys.json", "config"])
         guard let names = OS.names(in: directory) else { return false }
-        return names.allSatisfy { $0 == base || $0 == base + ".lock" || $0.hasPrefix(base + ".tmp.") }
+        return names.allSatisfy { name in bases.contains { name == $0 || name == $0 + ".lock" || name.hasPrefix($0 + ".tmp.") } }
     }
 
     /// lstat as facts; nil when nothing is there.

@@ -323,6 +323,50 @@ public enum OS {
         return result == 0 ? pid : nil
     }
 
+    /// Starts `executable` without a shell, stdin on /dev/null, its stdout and stderr on pipes
+    /// whose read ends are returned; nil when it could not be started.
+    static func spawnCapturing(_ executable: String, arguments: [String], environment: [String: String])
+        -> (pid: Int32, output: Int32, errors: Int32)? {
+        var output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
+        // pipe2 is not visible to Swift; the settings run before any other process is started.
+        guard pipe(&output) == 0 else { return nil }
+        guard pipe(&errors) == 0 else { close(output[0]); close(output[1]); return nil }
+        for fd in output + errors { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in argv + envp { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        close(output[1])
+        close(errors[1])
+        guard result == 0 else {
+            close(output[0])
+            close(errors[0])
+            return nil
+        }
+        return (pid, output[0], errors[0])
+    }
+
+    /// What one read(2) gives: bytes, [] at the end, nil on an error.
+    static func readSome(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: max)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count >= 0 { return Array(buffer[..<count]) }
+            if errno != EINTR { return nil }
+        }
+    }
+
+    static func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
+
     public enum ProcessState: Equatable {
         case running
         case exited(status: Int32)

@@ -70,3 +70,39 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Say more about each step on stderr (never secrets).")
     var verbose = false
 }
+
+/// The profile of the config file every command reads its settings from.
+struct ProfileOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The config file's profile to use (also CEAUTH_PROFILE; default: default).", valueName: "name"))
+    var profile: String?
+}
+
+/// What a command works with: the effective environment (process environment over profile),
+/// the profile itself, and the console built from it (so secrets a command printed are redacted).
+struct CommandContext {
+    var console: Console
+    var environment: [String: String]
+    var profile: Profile
+}
+
+extension Console {
+    /// Loads the settings, then runs the body; any error is printed through the filter (with
+    /// every known secret) and becomes its documented exit code. `secrets`: run the profile's
+    /// secret commands (only commands that send requests need them).
+    static func run(profile: ProfileOptions, secrets: Bool, _ body: (CommandContext) throws -> Void) throws {
+        let process = ProcessInfo.processInfo.environment
+        var console = Console(environment: process)
+        do {
+            let loaded = try Profile.load(flag: profile.profile, environment: process)
+            let timeout = Double(process["CEAUTH_SECRET_COMMAND_TIMEOUT"] ?? "") ?? 10
+            let (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: secrets, commandTimeout: timeout)
+            console = Console(environment: environment)
+            try body(CommandContext(console: console, environment: environment, profile: loaded))
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            console.fail(error)
+            throw ExitCode(ExitStatus.code(for: error))
+        }
+    }
+}

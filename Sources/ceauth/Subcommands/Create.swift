@@ -15,6 +15,8 @@ struct URLCommand: ParsableCommand {
         Hand the code (or the address the browser was sent back to) to 'ceauth create' on standard input; check the state yourself.
         """)
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @Argument(help: "The element: gmail or googlecalendar.", completion: Completions.elements)
     var element: String
 
@@ -33,9 +35,8 @@ struct URLCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: false) { context in
+            let (console, environment) = (context.console, context.environment)
             let template = try templateOptions.library(environment: environment).element(element)
             guard let clientID = Settings.nonEmpty(environment[Settings.Variable.clientID]) else {
                 throw ConfigurationError.missingEnvironment([Settings.Variable.clientID])
@@ -78,6 +79,8 @@ struct Create: ParsableCommand {
         checks, keyfile and exit codes as login (3 when the address carries an error or another issuer).
         """)
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @Argument(help: "The element: gmail or googlecalendar.", completion: Completions.elements)
     var element: String
 
@@ -111,9 +114,8 @@ struct Create: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: true) { context in
+            let (console, environment) = (context.console, context.environment)
             var options = LoginOptions(element: element)
             options.baseURL = cloudElements.baseURL
             options.environmentName = cloudElements.environmentName

@@ -18,6 +18,8 @@ struct Delete: ParsableCommand {
         6 keyfile; 9 no such instance.
         """)
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @OptionGroup var target: InstanceArgument
 
     @Flag(help: "Do not ask; needed where there is no terminal.")
@@ -36,9 +38,8 @@ struct Delete: ParsableCommand {
     var json = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: !localOnly) { context in
+            let (console, environment) = (context.console, context.environment)
             let (instance, path) = try target.find(environment: environment)
             var client: CloudElementsClient?
             if !localOnly {

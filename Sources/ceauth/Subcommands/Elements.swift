@@ -10,14 +10,15 @@ struct Elements: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the elements ceauth has templates for, with their scopes and where each template comes from.")
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @OptionGroup var templateOptions: TemplateOptions
     @Flag(help: "Print a JSON array of {key, name, scopes, hub, source} on stdout.")
     var json = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: false) { context in
+            let (console, environment) = (context.console, context.environment)
             let library = try templateOptions.library(environment: environment)
             var items: [LosslessJSON] = []
             for key in library.elementKeys {

@@ -41,6 +41,8 @@ struct List: ParsableCommand {
         Exit codes: 0 listed (also when there are none); 6 the keyfile cannot be read; with --remote also 4, 5, 7, 8 as for login.
         """)
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @OptionGroup var keyfile: KeyfileOptions
     @OptionGroup var cloudElements: CloudElementsOptions
 
@@ -54,9 +56,8 @@ struct List: ParsableCommand {
     var json = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: remote) { context in
+            let (console, environment) = (context.console, context.environment)
             let path = try keyfile.path(environment: environment)
             let instances = try KeyfileStore(path: path).instances()
             if remote { return try listRemote(saved: instances, environment: environment, console: console) }
@@ -102,6 +103,8 @@ struct Show: ParsableCommand {
         abstract: "Show one instance from the keyfile; its token only with --reveal.",
         discussion: "Exit codes: 0 shown; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.")
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @OptionGroup var target: InstanceArgument
     @Flag(help: "Include the instance token.")
     var reveal = false
@@ -109,9 +112,8 @@ struct Show: ParsableCommand {
     var json = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: false) { context in
+            let (console, environment) = (context.console, context.environment)
             let (instance, path) = try target.find(environment: environment)
             if json {
                 if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
@@ -138,12 +140,13 @@ struct Token: ParsableCommand {
         abstract: "Print an instance's token alone on stdout, for TOKEN=$(ceauth token NAME).",
         discussion: "Exit codes: 0 printed; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.")
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @OptionGroup var target: InstanceArgument
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: false) { context in
+            let (console, environment) = (context.console, context.environment)
             let (instance, path) = try target.find(environment: environment)
             try console.printRequested(instance.token.value, what: "token", keyfile: path)
         }
@@ -158,12 +161,13 @@ struct Header: ParsableCommand {
         Exit codes: 0 printed; 64 a secret is missing; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.
         """)
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @OptionGroup var target: InstanceArgument
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: true) { context in
+            let (console, environment) = (context.console, context.environment)
             let credentials = try Settings.platformSecrets(environment: environment)
             let (instance, path) = try target.find(environment: environment)
             try console.printRequested(credentials.authorizationHeader(element: instance.token), what: "header", keyfile: path)

@@ -22,6 +22,7 @@ struct Login: ParsableCommand {
     @Argument(help: "The element: gmail or googlecalendar (see 'ceauth elements').", completion: Completions.elements)
     var element: String
 
+    @OptionGroup var profileOptions: ProfileOptions
     @OptionGroup var cloudElements: CloudElementsOptions
     @OptionGroup var keyfile: KeyfileOptions
     @OptionGroup var templateOptions: TemplateOptions
@@ -67,18 +68,21 @@ struct Login: ParsableCommand {
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; only print the URL.")
     var noBrowser = false
 
-    var options: LoginOptions {
+    /// The options, with the profile's login settings where no flag gives them.
+    func options(profile: Profile) -> LoginOptions {
         var options = LoginOptions(element: element)
         options.baseURL = cloudElements.baseURL
         options.environmentName = cloudElements.environmentName
         options.keyfile = keyfile.keyfile
         options.templatesDirectory = templateOptions.templates
-        options.redirectURI = redirectURI
+        options.redirectURI = redirectURI ?? profile.values["redirect-uri"]
         options.scopes = scopes
         options.loginHint = loginHint
         options.name = name
-        options.tags = tags
-        options.eventsURL = eventsURL
+        options.tags = tags.isEmpty
+            ? (profile.values["tags"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+            : tags
+        options.eventsURL = eventsURL ?? profile.values["events-url"]
         options.pollIntervalMinutes = pollInterval
         options.calendarID = calendarID
         options.timeoutSeconds = timeout
@@ -93,12 +97,12 @@ struct Login: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
         let cancel = CancelSignal()
         let signals = Interrupts.forward(to: cancel)
         defer { signals.forEach { $0.cancel() } }
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: true) { context in
+            let (console, environment) = (context.console, context.environment)
+            let options = options(profile: context.profile)
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
             if dryRun {

@@ -16,6 +16,8 @@ struct Verify: ParsableCommand {
         4 Cloud Elements answered another HTTP error; 5, 7, 8 as for login; 6 keyfile; 9 no such instance; 64 usage.
         """)
 
+    @OptionGroup var profileOptions: ProfileOptions
+
     @Argument(help: ArgumentHelp("The instance: its name or id (see 'ceauth list').", valueName: "name-or-id"),
               completion: Completions.instances)
     var instance: String?
@@ -38,9 +40,8 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let console = Console(environment: environment)
-        try console.run {
+        try Console.run(profile: profileOptions, secrets: true) { context in
+            let (console, environment) = (context.console, context.environment)
             let credentials = try Settings.platformSecrets(environment: environment)
             let library = try templateOptions.library(environment: environment)
             let path = try keyfile.path(environment: environment)

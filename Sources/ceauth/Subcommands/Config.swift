@@ -1,0 +1,121 @@
+import ArgumentParser
+import CEAuthCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage profiles of settings in the config file ($XDG_CONFIG_HOME/ceauth/config); never secrets.",
+        discussion: """
+        Flags win over environment variables, which win over the profile, which wins over the defaults. A profile \
+        is chosen with --profile or CEAUTH_PROFILE (else 'default'). Secrets are never stored: give a command that \
+        prints one instead (user-secret-command, org-secret-command, client-secret-command), run without a shell.
+        Keys: \(ConfigFile.keys.map(\.key).joined(separator: ", ")).
+        """,
+        subcommands: [SetValue.self, GetValue.self, UnsetValue.self, ListValues.self])
+
+    /// The config file and the profile a subcommand works on.
+    static func file(_ profile: ProfileOptions) throws -> (path: String, config: ConfigFile, name: String) {
+        let environment = ProcessInfo.processInfo.environment
+        let path = try ConfigFile.path(environment: environment)
+        let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        return (path, ConfigFile(text: text), profile.profile ?? Settings.nonEmpty(environment["CEAUTH_PROFILE"]) ?? "default")
+    }
+
+    static func write(_ config: ConfigFile, to path: String) throws {
+        try KeyfileStore(path: path).replace(with: Data(config.text.utf8))
+    }
+
+    struct SetValue: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Set KEY to VALUE in a profile.")
+        @Argument(help: "The setting.", completion: .list(ConfigFile.keys.map(\.key))) var key: String
+        @Argument(help: "Its value.") var value: String
+        @OptionGroup var profileOptions: ProfileOptions
+
+        func run() throws {
+            let console = Console(environment: ProcessInfo.processInfo.environment)
+            try console.run {
+                try ConfigFile.check(key: key)
+                guard ConfigurationError.controlCharacter(in: value) == nil, !value.isEmpty else {
+                    throw ConfigurationError.invalidValue(option: key, reason: "give a value without control characters")
+                }
+                var (path, config, name) = try Config.file(profileOptions)
+                config.set(key, value, profile: name)
+                try Config.write(config, to: path)
+                console.say("Set \(key) in profile \(name) of \(path).")
+            }
+        }
+    }
+
+    struct GetValue: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Print KEY's value in a profile (exit 1 when it is not set).")
+        @Argument(help: "The setting.", completion: .list(ConfigFile.keys.map(\.key))) var key: String
+        @OptionGroup var profileOptions: ProfileOptions
+
+        func run() throws {
+            let console = Console(environment: ProcessInfo.processInfo.environment)
+            try console.run {
+                try ConfigFile.check(key: key)
+                let (_, config, name) = try Config.file(profileOptions)
+                guard let value = config.values(profile: name)[key] else { throw ExitCode(1) }
+                console.print(value)
+            }
+        }
+    }
+
+    struct UnsetValue: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "unset", abstract: "Remove KEY from a profile.")
+        @Argument(help: "The setting.", completion: .list(ConfigFile.keys.map(\.key))) var key: String
+        @OptionGroup var profileOptions: ProfileOptions
+
+        func run() throws {
+            let console = Console(environment: ProcessInfo.processInfo.environment)
+            try console.run {
+                try ConfigFile.check(key: key)
+                var (path, config, name) = try Config.file(profileOptions)
+                config.set(key, nil, profile: name)
+                try Config.write(config, to: path)
+                console.say("Unset \(key) in profile \(name) of \(path).")
+            }
+        }
+    }
+
+    struct ListValues: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "Show each setting as a command would see it, and where it comes from (secrets only as set or not).")
+        @OptionGroup var profileOptions: ProfileOptions
+        @Flag(help: "Print [{key, value, source}] as JSON on stdout.") var json = false
+
+        func run() throws {
+            let process = ProcessInfo.processInfo.environment
+            try Console.run(profile: profileOptions, secrets: false) { context in
+                let (_, sources) = try Settings.effectiveEnvironment(process, profile: context.profile, runCommands: false)
+                var rows: [(key: String, value: String, source: String)] = []
+                for (key, variable, _) in ConfigFile.keys {
+                    if let variable {
+                        rows.append((key, context.environment[variable] ?? "", (sources[variable] ?? .notSet).description))
+                    } else if let value = context.profile.values[key] {
+                        rows.append((key, value, SettingSource.profile(context.profile.name, file: context.profile.file).description))
+                    } else {
+                        rows.append((key, "", SettingSource.notSet.description))
+                    }
+                }
+                for variable in [Settings.Variable.userSecret, Settings.Variable.orgSecret, Settings.Variable.clientSecret] {
+                    let source = sources[variable] ?? .notSet
+                    rows.append((variable, source == .notSet ? "" : "(set; never shown)", source.description))
+                }
+                if json {
+                    context.console.json(.array(rows.map { .object([.init("key", .string(JSONString($0.key))),
+                                                                   .init("value", .string(JSONString(context.console.safe.redacted($0.value)))),
+                                                                   .init("source", .string(JSONString($0.source)))]) }))
+                } else {
+                    context.console.say("profile \(context.profile.name) (\(context.profile.file))")
+                    for row in rows { context.console.print("\(row.key)\t\(row.value)\t\(row.source)") }
+                }
+            }
+        }
+    }
+}
