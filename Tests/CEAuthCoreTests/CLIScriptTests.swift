@@ -192,3 +192,17 @@ extension CLITests {
         #expect(run.stderr.contains("its paging repeats the page token again"))
     }
 }
+
+extension CLITests {
+    @Test func tokenHeaderAndConfigAlsoSpeakJSON() throws {
+        let (harness, env, created) = try scriptKeyfile()
+        defer { withExtendedLifetime(harness) {} }
+        let token = try JSONValue.parse(Data(try run(["token", "mail-bot", "--json"], environment: env).stdout.utf8))
+        #expect(token["token"] == created["token"] && token["name"] == .string("mail-bot"))
+        let header = try JSONValue.parse(Data(try run(["header", "12", "--json"], environment: env).stdout.utf8))
+        #expect(header["header"] == .string("User \(TestSecrets.user), Organization \(TestSecrets.org), Element TOKEN-twin-b"))
+        #expect(try run(["config", "set", "env", "eu", "--json"], environment: env).stdout == #"{"profile":"default","key":"env","value":"eu"}"# + "\n")
+        let unset = try run(["config", "get", "tags", "--json"], environment: env)
+        #expect(unset.status == 1 && unset.stdout == #"{"profile":"default","key":"tags","value":null}"# + "\n")
+    }
+}

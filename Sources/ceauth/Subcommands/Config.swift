@@ -25,6 +25,11 @@ struct Config: ParsableCommand {
         return (path, ConfigFile(text: text), profile.profile ?? Settings.nonEmpty(environment["CEAUTH_PROFILE"]) ?? "default")
     }
 
+    static func json(_ profile: String, _ key: String, _ value: String?) -> LosslessJSON {
+        .object([.init("profile", .string(JSONString(profile))), .init("key", .string(JSONString(key))),
+                 .init("value", value.map { .string(JSONString($0)) } ?? .literal("null"))])
+    }
+
     static func write(_ config: ConfigFile, to path: String) throws {
         try KeyfileStore(path: path).replace(with: Data(config.text.utf8))
     }
@@ -34,6 +39,8 @@ struct Config: ParsableCommand {
         @Argument(help: "The setting.", completion: .list(ConfigFile.keys.map(\.key))) var key: String
         @Argument(help: "Its value.") var value: String
         @OptionGroup var profileOptions: ProfileOptions
+
+        @Flag(help: "Print {profile, key, value} as JSON on stdout.") var json = false
 
         func run() throws {
             let console = Console(environment: ProcessInfo.processInfo.environment)
@@ -46,6 +53,7 @@ struct Config: ParsableCommand {
                 config.set(key, value, profile: name)
                 try Config.write(config, to: path)
                 console.say("Set \(key) in profile \(name) of \(path).")
+                if json { console.json(Config.json(name, key, value)) }
             }
         }
     }
@@ -55,13 +63,16 @@ struct Config: ParsableCommand {
         @Argument(help: "The setting.", completion: .list(ConfigFile.keys.map(\.key))) var key: String
         @OptionGroup var profileOptions: ProfileOptions
 
+        @Flag(help: "Print {profile, key, value} as JSON on stdout.") var json = false
+
         func run() throws {
             let console = Console(environment: ProcessInfo.processInfo.environment)
             try console.run {
                 try ConfigFile.check(key: key)
                 let (_, config, name) = try Config.file(profileOptions)
-                guard let value = config.values(profile: name)[key] else { throw ExitCode(1) }
-                console.print(value)
+                let value = config.values(profile: name)[key]
+                if json { console.json(Config.json(name, key, value)) } else if let value { console.print(value) }
+                if value == nil { throw ExitCode(1) }
             }
         }
     }
@@ -71,6 +82,8 @@ struct Config: ParsableCommand {
         @Argument(help: "The setting.", completion: .list(ConfigFile.keys.map(\.key))) var key: String
         @OptionGroup var profileOptions: ProfileOptions
 
+        @Flag(help: "Print {profile, key, value} as JSON on stdout.") var json = false
+
         func run() throws {
             let console = Console(environment: ProcessInfo.processInfo.environment)
             try console.run {
@@ -79,6 +92,7 @@ struct Config: ParsableCommand {
                 config.set(key, nil, profile: name)
                 try Config.write(config, to: path)
                 console.say("Unset \(key) in profile \(name) of \(path).")
+                if json { console.json(Config.json(name, key, nil)) }
             }
         }
     }

@@ -143,12 +143,17 @@ struct Token: ParsableCommand {
     @OptionGroup var profileOptions: ProfileOptions
 
     @OptionGroup var target: InstanceArgument
+    @Flag(help: "Print {name, id, token} as JSON on stdout.")
+    var json = false
 
     func run() throws {
         try Console.run(profile: profileOptions, secrets: false) { context in
             let (console, environment) = (context.console, context.environment)
             let (instance, path) = try target.find(environment: environment)
-            try console.printRequested(instance.token.value, what: "token", keyfile: path)
+            guard json else { return try console.printRequested(instance.token.value, what: "token", keyfile: path) }
+            try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true)
+            console.json(.object([.init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
+                                  .init("token", .string(JSONString(instance.token.value)))]))
         }
     }
 }
@@ -164,13 +169,20 @@ struct Header: ParsableCommand {
     @OptionGroup var profileOptions: ProfileOptions
 
     @OptionGroup var target: InstanceArgument
+    @Flag(help: "Print {name, id, header} as JSON on stdout.")
+    var json = false
 
     func run() throws {
         try Console.run(profile: profileOptions, secrets: true) { context in
             let (console, environment) = (context.console, context.environment)
             let credentials = try Settings.platformSecrets(environment: environment)
             let (instance, path) = try target.find(environment: environment)
-            try console.printRequested(credentials.authorizationHeader(element: instance.token), what: "header", keyfile: path)
+            let header = credentials.authorizationHeader(element: instance.token)
+            guard json else { return try console.printRequested(header, what: "header", keyfile: path) }
+            // The header is what was asked for: written as it is, not through the redactor.
+            try console.printRequested(header, what: "header", keyfile: path, checkOnly: true)
+            console.json(.object([.init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
+                                  .init("header", .string(JSONString(header)))]))
         }
     }
 }
