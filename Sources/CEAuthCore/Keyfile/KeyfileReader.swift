@@ -5,15 +5,10 @@ import Foundation
 #endif
 
 /// One instance as the keyfile holds it, for the commands that read it (list, show, token,
-/// header). Fields other commands or people added are not needed here and stay in the file.
-public struct SavedInstance: Sendable, Equatable {
-    public var name: String
-    public var id: Int64
-    public var token: Secret
-    public var element: String
-    public var baseURL: String
-    public var created: String
+/// header, verify, delete): the same fields login writes.
+public typealias SavedInstance = KeyfileEntry
 
+extension KeyfileEntry {
     /// The Cloud Elements host, for listings (`api.cloud-elements.com`).
     public var host: String { URLComponents(string: baseURL)?.host ?? baseURL }
 

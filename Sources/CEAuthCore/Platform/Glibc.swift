@@ -313,14 +313,19 @@ public enum OS {
         for fd: Int32 in [0, 1, 2] {
             posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
         }
+        return spawn(executable, arguments: arguments, environment: environment, actions: &actions)
+    }
+
+    /// posix_spawn with C copies of the argument vector and environment, freed after.
+    private static func spawn(_ executable: String, arguments: [String], environment: [String: String],
+                              actions: inout posix_spawn_file_actions_t) -> Int32? {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv + envp { free(pointer) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        return result == 0 ? pid : nil
+        return posix_spawn(&pid, executable, &actions, nil, argv, envp) == 0 ? pid : nil
     }
 
     /// Starts `executable` without a shell, stdin on /dev/null, its stdout and stderr on pipes
@@ -338,16 +343,10 @@ public enum OS {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in argv + envp { free(pointer) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let pid = spawn(executable, arguments: arguments, environment: environment, actions: &actions)
         close(output[1])
         close(errors[1])
-        guard result == 0 else {
+        guard let pid else {
             close(output[0])
             close(errors[0])
             return nil

@@ -106,3 +106,42 @@ extension Console {
         }
     }
 }
+
+/// What the instance will be (login and create): its name, tags, polling events, and how long
+/// to wait for Cloud Elements. The profile gives tags and the events URL when no flag does.
+struct InstanceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Instance name (default: '<element> via ceauth <date>').", valueName: "name"))
+    var name: String?
+
+    @Option(name: .customLong("tag"), help: ArgumentHelp("Instance tag (repeatable).", valueName: "tag"))
+    var tags: [String] = []
+
+    @Option(name: .customLong("events-url"), help: ArgumentHelp("Enable polling events and send them to this URL.", valueName: "url"))
+    var eventsURL: String?
+
+    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Polling interval in minutes (default 15; needs --events-url).", valueName: "minutes"))
+    var pollInterval: Int?
+
+    @Option(name: .customLong("calendar-id"), help: ArgumentHelp("googlecalendar: poll this calendar instead of primary (needs --events-url).", valueName: "id"))
+    var calendarID: String?
+
+    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
+    var requestTimeout: Int = 60
+
+    /// These, and the shared groups, into login's options.
+    func apply(to options: inout LoginOptions, profile: Profile, cloudElements: CloudElementsOptions,
+               keyfile: KeyfileOptions, templates: TemplateOptions) {
+        options.baseURL = cloudElements.baseURL
+        options.environmentName = cloudElements.environmentName
+        options.keyfile = keyfile.keyfile
+        options.templatesDirectory = templates.templates
+        options.name = name
+        options.tags = tags.isEmpty
+            ? (profile.values["tags"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+            : tags
+        options.eventsURL = eventsURL ?? profile.values["events-url"]
+        options.pollIntervalMinutes = pollInterval
+        options.calendarID = calendarID
+        options.requestTimeoutSeconds = requestTimeout
+    }
+}

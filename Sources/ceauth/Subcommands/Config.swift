@@ -25,6 +25,22 @@ struct Config: ParsableCommand {
         return (path, ConfigFile(text: text), profile.profile ?? Settings.nonEmpty(environment["CEAUTH_PROFILE"]) ?? "default")
     }
 
+    /// set (a value) or unset (nil) one key of a profile.
+    static func edit(_ key: String, _ value: String?, profile: ProfileOptions, json: Bool) throws {
+        let console = Console(environment: ProcessInfo.processInfo.environment)
+        try console.run {
+            try ConfigFile.check(key: key)
+            if let value, value.isEmpty || ConfigurationError.controlCharacter(in: value) != nil {
+                throw ConfigurationError.invalidValue(option: key, reason: "give a value without control characters")
+            }
+            var (path, config, name) = try file(profile)
+            config.set(key, value, profile: name)
+            try write(config, to: path)
+            console.say("\(value == nil ? "Unset" : "Set") \(key) in profile \(name) of \(path).")
+            if json { console.json(Config.json(name, key, value)) }
+        }
+    }
+
     static func json(_ profile: String, _ key: String, _ value: String?) -> LosslessJSON {
         .object([.init("profile", .string(JSONString(profile))), .init("key", .string(JSONString(key))),
                  .init("value", value.map { .string(JSONString($0)) } ?? .literal("null"))])
@@ -43,18 +59,7 @@ struct Config: ParsableCommand {
         @Flag(help: "Print {profile, key, value} as JSON on stdout.") var json = false
 
         func run() throws {
-            let console = Console(environment: ProcessInfo.processInfo.environment)
-            try console.run {
-                try ConfigFile.check(key: key)
-                guard ConfigurationError.controlCharacter(in: value) == nil, !value.isEmpty else {
-                    throw ConfigurationError.invalidValue(option: key, reason: "give a value without control characters")
-                }
-                var (path, config, name) = try Config.file(profileOptions)
-                config.set(key, value, profile: name)
-                try Config.write(config, to: path)
-                console.say("Set \(key) in profile \(name) of \(path).")
-                if json { console.json(Config.json(name, key, value)) }
-            }
+            try Config.edit(key, value, profile: profileOptions, json: json)
         }
     }
 
@@ -85,15 +90,7 @@ struct Config: ParsableCommand {
         @Flag(help: "Print {profile, key, value} as JSON on stdout.") var json = false
 
         func run() throws {
-            let console = Console(environment: ProcessInfo.processInfo.environment)
-            try console.run {
-                try ConfigFile.check(key: key)
-                var (path, config, name) = try Config.file(profileOptions)
-                config.set(key, nil, profile: name)
-                try Config.write(config, to: path)
-                console.say("Unset \(key) in profile \(name) of \(path).")
-                if json { console.json(Config.json(name, key, nil)) }
-            }
+            try Config.edit(key, nil, profile: profileOptions, json: json)
         }
     }
 

@@ -92,23 +92,7 @@ struct Create: ParsableCommand {
     @OptionGroup var templateOptions: TemplateOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(help: ArgumentHelp("Instance name (default: '<element> via ceauth <date>').", valueName: "name"))
-    var name: String?
-
-    @Option(name: .customLong("tag"), help: ArgumentHelp("Instance tag (repeatable).", valueName: "tag"))
-    var tags: [String] = []
-
-    @Option(name: .customLong("events-url"), help: ArgumentHelp("Enable polling events and send them to this URL.", valueName: "url"))
-    var eventsURL: String?
-
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Polling interval in minutes (needs --events-url).", valueName: "minutes"))
-    var pollInterval: Int?
-
-    @Option(name: .customLong("calendar-id"), help: ArgumentHelp("googlecalendar: poll this calendar (needs --events-url).", valueName: "id"))
-    var calendarID: String?
-
-    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
-    var requestTimeout: Int = 60
+    @OptionGroup var instanceOptions: InstanceOptions
 
     @Flag(name: .customLong("dry-run"), help: "Print the request that would be sent (secrets as $VARIABLE references), read nothing, send nothing.")
     var dryRun = false
@@ -117,16 +101,8 @@ struct Create: ParsableCommand {
         try Console.run(profile: profileOptions, secrets: true) { context in
             let (console, environment) = (context.console, context.environment)
             var options = LoginOptions(element: element)
-            options.baseURL = cloudElements.baseURL
-            options.environmentName = cloudElements.environmentName
-            options.keyfile = keyfile.keyfile
-            options.templatesDirectory = templateOptions.templates
-            options.name = name
-            options.tags = tags
-            options.eventsURL = eventsURL
-            options.pollIntervalMinutes = pollInterval
-            options.calendarID = calendarID
-            options.requestTimeoutSeconds = requestTimeout
+            instanceOptions.apply(to: &options, profile: context.profile, cloudElements: cloudElements, keyfile: keyfile,
+                                  templates: templateOptions)
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
             let redirect = try OwnRedirectURI.validate(redirectURI)

@@ -27,6 +27,7 @@ struct Login: ParsableCommand {
     @OptionGroup var keyfile: KeyfileOptions
     @OptionGroup var templateOptions: TemplateOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var instanceOptions: InstanceOptions
 
     @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Loopback redirect URI, e.g. http://localhost:8080/oauth/callback (default http://127.0.0.1:<free port>/).", valueName: "uri"))
     var redirectURI: String?
@@ -37,26 +38,8 @@ struct Login: ParsableCommand {
     @Option(name: .customLong("login-hint"), help: ArgumentHelp("Google account to preselect.", valueName: "email"))
     var loginHint: String?
 
-    @Option(help: ArgumentHelp("Instance name (default: '<element> via ceauth <date>').", valueName: "name"))
-    var name: String?
-
-    @Option(name: .customLong("tag"), help: ArgumentHelp("Instance tag (repeatable).", valueName: "tag"))
-    var tags: [String] = []
-
-    @Option(name: .customLong("events-url"), help: ArgumentHelp("Enable polling events and send them to this URL.", valueName: "url"))
-    var eventsURL: String?
-
-    @Option(name: .customLong("poll-interval"), help: ArgumentHelp("Polling interval in minutes (default 15; needs --events-url).", valueName: "minutes"))
-    var pollInterval: Int?
-
-    @Option(name: .customLong("calendar-id"), help: ArgumentHelp("googlecalendar: poll this calendar instead of primary (needs --events-url).", valueName: "id"))
-    var calendarID: String?
-
     @Option(help: ArgumentHelp("Seconds to wait for the browser's redirect.", valueName: "seconds"))
     var timeout: Int = 300
-
-    @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
-    var requestTimeout: Int = 60
 
     @Option(help: ArgumentHelp("Re-authorize this instance of the keyfile (PUT /instances/{id}?reAuthenticate=true) instead of creating one; its entry is updated in place.", valueName: "name-or-id"),
             completion: Completions.instances)
@@ -71,22 +54,11 @@ struct Login: ParsableCommand {
     /// The options, with the profile's login settings where no flag gives them.
     func options(profile: Profile) -> LoginOptions {
         var options = LoginOptions(element: element)
-        options.baseURL = cloudElements.baseURL
-        options.environmentName = cloudElements.environmentName
-        options.keyfile = keyfile.keyfile
-        options.templatesDirectory = templateOptions.templates
+        instanceOptions.apply(to: &options, profile: profile, cloudElements: cloudElements, keyfile: keyfile, templates: templateOptions)
         options.redirectURI = redirectURI ?? profile.values["redirect-uri"]
         options.scopes = scopes
         options.loginHint = loginHint
-        options.name = name
-        options.tags = tags.isEmpty
-            ? (profile.values["tags"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-            : tags
-        options.eventsURL = eventsURL ?? profile.values["events-url"]
-        options.pollIntervalMinutes = pollInterval
-        options.calendarID = calendarID
         options.timeoutSeconds = timeout
-        options.requestTimeoutSeconds = requestTimeout
         options.openBrowser = !noBrowser
         options.update = update
         options.paste = paste
