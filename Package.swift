@@ -49,15 +49,18 @@ let package = Package(
             dependencies: ["CEAuthCore"],
             path: "Sources/CEAuthFuzz"
         ),
+        // Google and Cloud Elements as the reference describes them, a raw HTTP client and a
+        // locked box: one implementation for the tests and the stress tool.
+        .target(name: "CEAuthFakes", dependencies: ["CEAuthCore"]),
         // Floods a waiting `ceauth login` with junk, then sends the genuine redirect (Scripts/stress).
         .executableTarget(
             name: "ceauth-stress",
-            dependencies: ["CEAuthCore"],
+            dependencies: ["CEAuthCore", "CEAuthFakes"],
             path: "Sources/CEAuthStress"
         ),
         .testTarget(
             name: "CEAuthCoreTests",
-            dependencies: ["CEAuthCore"],
+            dependencies: ["CEAuthCore", "CEAuthFakes"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -5,6 +5,7 @@
 //   ceauth-stress [--requests N] [--clients N] [--idle N] [--during] [--binary PATH]
 // --during sends the genuine redirect when half the junk is done, while the rest still flows.
 import CEAuthCore
+import CEAuthFakes
 import Foundation
 import Glibc
 
@@ -48,75 +49,29 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// A value shared between the client threads, behind a lock.
-final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    var current: Value { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ newValue: Value) { lock.lock(); value = newValue; lock.unlock() }
-    func update(_ change: (inout Value) -> Void) { lock.lock(); change(&value); lock.unlock() }
-}
-
-/// Counts outcomes by name.
+/// Counts outcomes by name, shared by the client threads.
 typealias Counter = Locked<[String: Int]>
 extension Locked where Value == [String: Int] {
     convenience init() { self.init([:]) }
-    func add(_ key: String) { update { $0[key, default: 0] += 1 } }
+    func add(_ key: String) { with { $0[key, default: 0] += 1 } }
     var snapshot: [String: Int] { current }
 }
 
-/// Sends bytes and reads until the server closes; returns the status code, or nil.
+extension Locked {
+    func set(_ newValue: Value) { with { $0 = newValue } }
+}
+
+/// Sends bytes and reads the answer; its status code, or nil. With closeEarly, the client
+/// sends and hangs up without reading, as a half-request would.
 func exchange(_ bytes: [UInt8], port: UInt16, closeEarly: Bool = false) -> Int? {
+    guard closeEarly else {
+        let status = (try? RawHTTP.send(bytes, host: "127.0.0.1", port: port, timeout: 10))?.status ?? 0
+        return status == 0 ? nil : status
+    }
     guard let socket = try? Socket.connect(host: "127.0.0.1", port: port) else { return nil }
-    defer { socket.close() }
-    try? socket.setReceiveTimeout(seconds: 10)
     try? socket.sendAll(bytes)
-    if closeEarly { return 0 }
-    var received: [UInt8] = []
-    while case .data(let chunk)? = try? socket.receive(maxBytes: 8192, blocking: true) { received += chunk }
-    let line = String(decoding: received.prefix(16), as: UTF8.self)
-    return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
-}
-
-/// Hands a socket to the one thread that uses it.
-final class SocketBox: @unchecked Sendable {
-    let socket: Socket
-    init(_ socket: Socket) { self.socket = socket }
-}
-
-/// Minimal Cloud Elements: answers every POST /instances with a created instance.
-func startFakeCloudElements() throws -> (port: UInt16, posts: Counter) {
-    let box = SocketBox(try Socket.listen(host: "127.0.0.1", port: 0))
-    let port = try box.socket.localPort()
-    let posts = Counter()
-    Thread {
-        let listener = box.socket
-        while true {
-            var fds = [pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)]
-            guard poll(&fds, 1, 1000) >= 0 else { continue }
-            guard let client = try? listener.accept() else { continue }
-            try? client.setReceiveTimeout(seconds: 10)
-            var buffer: [UInt8] = []
-            while case .data(let chunk)? = try? client.receive(maxBytes: 65536, blocking: true) {
-                buffer += chunk
-                // Head and a body of the declared length.
-                let text = String(decoding: buffer, as: UTF8.self)
-                if let split = text.range(of: "\r\n\r\n") {
-                    let head = text[..<split.lowerBound].lowercased()
-                    let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
-                        .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-                    if text.utf8.distance(from: text.utf8.startIndex, to: split.upperBound) + length <= buffer.count { break }
-                }
-            }
-            posts.add("POST")
-            let body = #"{"id": 777001, "name": "stress", "token": "STRESS-INSTANCE-TOKEN", "element": {"key": "gmail"}}"#
-            let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n" + body
-            try? client.sendAll(Array(answer.utf8))
-            client.close()
-        }
-    }.start()
-    return (port, posts)
+    socket.close()
+    return 0
 }
 
 /// Peak resident memory so far (VmHWM) of a process, in KiB.
@@ -129,7 +84,11 @@ func peakMemoryKiB(pid: Int32) -> Int? {
 let options = Options(CommandLine.arguments)
 guard FileManager.default.isExecutableFile(atPath: options.binary) else { fail("no ceauth binary at \(options.binary); build it or pass --binary") }
 
-let (cePort, posts) = try startFakeCloudElements()
+// The tests' fake Cloud Elements, answering every POST /instances with a created instance.
+let cloudElements = try FakeCloudElements(google: try FakeGoogle(), .answer(.json(200, .object([
+    "id": .integer(777_001), "name": .string("stress"), "token": .string("STRESS-INSTANCE-TOKEN"),
+    "element": .object(["key": .string("gmail")]),
+]))))
 let home = FileManager.default.temporaryDirectory.appendingPathComponent("ceauth-stress-\(getpid())").path
 try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: home) }
@@ -145,7 +104,7 @@ process.environment = [
     "PATH": "/usr/bin:/bin", "HOME": home,
     "CEAUTH_USER_SECRET": secrets[0], "CEAUTH_ORG_SECRET": secrets[1],
     "CEAUTH_CLIENT_ID": "stress.apps.googleusercontent.com", "CEAUTH_CLIENT_SECRET": secrets[2],
-    "CEAUTH_BASE_URL": "http://127.0.0.1:\(cePort)/elements/api-v2",
+    "CEAUTH_BASE_URL": cloudElements.baseURL,
     "CEAUTH_AUTHORIZE_URL": "http://127.0.0.1:9/o/oauth2/v2/auth",
 ]
 process.standardInput = FileHandle.nullDevice
@@ -258,11 +217,11 @@ ceauth-stress: \(options.requests) junk requests from \(options.clients) clients
   answers:             \(counts)
   still waiting:       \(stillWaiting ? "yes" : "no") (when the genuine redirect was sent)
   genuine redirect:    \(options.during ? "sent mid-flood, " : "")HTTP \(genuineStatus.map(String.init) ?? "none") after \(String(format: "%.1f", genuineSeconds * 1000)) ms (includes the POST to Cloud Elements and the keyfile)
-  ceauth exit status:  \(process.terminationStatus); POSTs to Cloud Elements: \(posts.snapshot["POST"] ?? 0)
+  ceauth exit status:  \(process.terminationStatus); POSTs to Cloud Elements: \(cloudElements.postCount)
   ceauth peak memory:  \(memoryAtStart / 1024) MiB waiting, \(memoryAfterFlood / 1024) MiB after the flood, \(max(peakBeforeExit, memoryAfterFlood) / 1024) MiB at the end (VmHWM)
   secrets in output:   \(leaked.isEmpty ? "none" : "\(leaked.count) FOUND")
 """)
-let ok = stillWaiting && genuineStatus == 200 && process.terminationStatus == 0 && posts.snapshot["POST"] == 1 && leaked.isEmpty
+let ok = stillWaiting && genuineStatus == 200 && process.terminationStatus == 0 && cloudElements.postCount == 1 && leaked.isEmpty
 if !ok {
     FileHandle.standardError.write(Data("ceauth-stress: FAILED; ceauth said:\n\(stderrText)\n".utf8))
     exit(1)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// `ceauth url` and `ceauth create`: a flow the caller runs itself, the code handed over on
 /// standard input; and `login --dry-run`.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// `ceauth delete`: at Cloud Elements, then the keyfile entry; never without a yes.
 extension CLITests {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// Cloud Elements misbehaving in every way the hardening issue names, seen through the
 /// `ceauth` binary with --verbose: a clear message, its own exit code, exactly one POST,

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The second hardening round through the `ceauth` binary: each defect as a user or an
 /// attacker meets it, on real processes, files and sockets.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The binary on a host whose loopback has no IPv4 address, made real with a network
 /// namespace (needs root or user namespaces; skipped where neither is available).

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The keyfile under real processes: runs at the same moment, and a run killed mid-save.
 extension CLITests {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The commands scripts use to live with their instances: list, show, token, header, elements.
 extension CLITests {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The `ceauth` executable itself, run as a user or script would, against the fakes.
 /// Checks exit codes, stdout for scripts, and that no secret reaches either stream.

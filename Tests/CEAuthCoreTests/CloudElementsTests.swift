@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 @Suite struct CloudElementsTests {
     let credentials = CloudElementsCredentials(userSecret: Secret("u-secret"), organizationSecret: Secret("o-secret"))

@@ -1,5 +1,6 @@
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 @Suite struct CryptoTests {
     @Test func pkceMatchesRFC7636AppendixB() throws {

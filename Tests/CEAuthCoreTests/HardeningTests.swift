@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The second hardening round's pure checks: each refuses, before the browser opens, an input
 /// that used to pass and fail only after the code was spent.

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The loopback listener on real sockets.
 @Suite struct ListenerTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The real `login` flow against fake Google and Cloud Elements on 127.0.0.1: a real listener
 /// on a real port, the real URLSession transport, a real keyfile.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 @Suite struct LoginOptionsTests {
     var environment: [String: String] {

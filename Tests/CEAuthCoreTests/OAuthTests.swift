@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 @Suite struct OAuthTests {
     func query(_ url: URL) -> [String: String] {

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// The config file, profiles and secret commands: flags > environment > profile > defaults.
 @Suite struct ProfileTests {

@@ -124,7 +124,7 @@ public enum HTTPRequestHeadParser {
     }
 
     /// Index just past the `\r\n` that ends the header lines (the body starts 2 bytes later), or nil.
-    static func headEnd(_ buffer: [UInt8]) -> Int? {
+    public static func headEnd(_ buffer: [UInt8]) -> Int? {
         guard buffer.count >= 4 else { return nil }
         for i in 0...(buffer.count - 4)
         where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {

@@ -82,7 +82,7 @@ public final class PasteChannel: @unchecked Sendable {
 }
 
 /// Monotonic seconds, for deadlines that wall-clock changes cannot move.
-func monotonicSeconds() -> Double {
+public func monotonicSeconds() -> Double {
     OS.monotonicSeconds()
 }
 

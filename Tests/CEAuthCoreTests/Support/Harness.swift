@@ -1,5 +1,6 @@
 import Foundation
 @testable import CEAuthCore
+import CEAuthFakes
 
 /// Plays the person at the browser with real HTTP: loads the authorization URL at the fake
 /// Google, then follows its redirect to ceauth's loopback listener and keeps the page it gets.

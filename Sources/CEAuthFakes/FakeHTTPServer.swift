@@ -1,57 +1,67 @@
 import Foundation
 import Glibc
-@testable import CEAuthCore
+import CEAuthCore
 
 /// A request as a fake server sees it.
-struct FakeRequest: Sendable {
-    var method: String
-    var target: String
-    var headers: [String: String]
-    var body: Data
+public struct FakeRequest: Sendable {
+    public var method: String
+    public var target: String
+    public var headers: [String: String]
+    public var body: Data
 
-    var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]) }
-    var query: [String: String] {
+    public var path: String { String(target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]) }
+    public var query: [String: String] {
         guard let q = target.split(separator: "?", maxSplits: 1).dropFirst().first,
               let pairs = FormEncoding.parseQuery(q) else { return [:] }
         return Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
     }
-    var form: [String: String] {
+    public var form: [String: String] {
         guard let pairs = FormEncoding.parseQuery(Substring(String(decoding: body, as: UTF8.self))) else { return [:] }
         return Dictionary(pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
     }
 }
 
-struct FakeResponse: Sendable {
-    var status: Int
-    var headers: [(String, String)] = []
-    var body: Data = Data()
+public struct FakeResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)] = []
+    public var body: Data = Data()
     /// Leave out Content-Length: the body ends when the connection closes (HTTP/1.1 allows it).
-    var closeDelimited = false
+    public var closeDelimited = false
     /// Read the request, then close without a byte of answer.
-    var dropConnection = false
+    public var dropConnection = false
     /// Read the request, then answer these bytes as they are (no status line, no headers).
-    var raw: Data?
+    public var raw: Data?
 
-    static func json(_ status: Int, _ value: JSONValue) -> FakeResponse {
+    public init(status: Int, headers: [(String, String)] = [], body: Data = Data(), closeDelimited: Bool = false,
+                dropConnection: Bool = false, raw: Data? = nil) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.closeDelimited = closeDelimited
+        self.dropConnection = dropConnection
+        self.raw = raw
+    }
+
+    public static func json(_ status: Int, _ value: JSONValue) -> FakeResponse {
         FakeResponse(status: status, headers: [("Content-Type", "application/json")], body: value.encoded())
     }
 }
 
 /// A small threaded HTTP/1.1 server on 127.0.0.1, standing in for Google or Cloud Elements.
 /// Runs on its own threads (never the Swift concurrency pool) and stops when told.
-final class FakeHTTPServer: @unchecked Sendable {
-    let port: UInt16
+public final class FakeHTTPServer: @unchecked Sendable {
+    public let port: UInt16
     private let listener: Socket
     private let handler: @Sendable (FakeRequest) -> FakeResponse?
     private let lock = NSLock()
     private var stopped = false
     private var done = DispatchSemaphore(value: 0)
 
-    let host: String
-    var baseURL: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
+    public let host: String
+    public var baseURL: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
 
     /// `handler` returning nil means: accept the request and never answer (a hung server).
-    init(host: String = "127.0.0.1", handler: @escaping @Sendable (FakeRequest) -> FakeResponse?) throws {
+    public init(host: String = "127.0.0.1", handler: @escaping @Sendable (FakeRequest) -> FakeResponse?) throws {
         self.host = host
         listener = try Socket.listen(host: host, port: 0)
         port = try listener.localPort()
@@ -62,7 +72,7 @@ final class FakeHTTPServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    func stop() {
+    public func stop() {
         lock.lock()
         let wasStopped = stopped
         stopped = true
@@ -135,22 +145,22 @@ final class FakeHTTPServer: @unchecked Sendable {
     }
 }
 
-final class SocketBox: @unchecked Sendable {
-    let socket: Socket
-    init(_ socket: Socket) { self.socket = socket }
+public final class SocketBox: @unchecked Sendable {
+    public let socket: Socket
+    public init(_ socket: Socket) { self.socket = socket }
 }
 
 /// The parts of an HTTP response a test looks at.
-struct RawResponse: Sendable {
-    var status: Int
-    var headers: [String: String]
-    var body: String
+public struct RawResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: String
 }
 
 /// A minimal HTTP client on raw sockets: the test's stand-in for a browser, so every
 /// redirect is followed (or not) by the test itself.
-enum RawHTTP {
-    static func request(_ urlString: String, method: String = "GET", headers: [(String, String)] = [],
+public enum RawHTTP {
+    public static func request(_ urlString: String, method: String = "GET", headers: [(String, String)] = [],
                         body: Data = Data(), timeout: Int = 20) throws -> RawResponse {
         guard let url = URL(string: urlString), let host = url.host, let port = url.port else {
             throw SocketError("bad URL \(urlString)", code: EINVAL)
@@ -169,7 +179,7 @@ enum RawHTTP {
     }
 
     /// Sends raw bytes and reads the answer until the server closes.
-    static func send(_ bytes: [UInt8], host: String, port: UInt16, timeout: Int = 20) throws -> RawResponse {
+    public static func send(_ bytes: [UInt8], host: String, port: UInt16, timeout: Int = 20) throws -> RawResponse {
         let socket = try Socket.connect(host: host, port: port)
         defer { socket.close() }
         try socket.setReceiveTimeout(seconds: timeout)
@@ -179,7 +189,7 @@ enum RawHTTP {
         return parse(received)
     }
 
-    static func parse(_ bytes: [UInt8]) -> RawResponse {
+    public static func parse(_ bytes: [UInt8]) -> RawResponse {
         let text = String(decoding: bytes, as: UTF8.self)
         let parts = text.components(separatedBy: "\r\n\r\n")
         let headLines = parts[0].components(separatedBy: "\r\n")

@@ -1,28 +1,28 @@
 import Foundation
-@testable import CEAuthCore
+import CEAuthCore
 
 /// Thread-safe mutable state for the fakes.
-final class Locked<Value>: @unchecked Sendable {
+public final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
-    init(_ value: Value) { self.value = value }
-    func with<R>(_ body: (inout Value) -> R) -> R {
+    public init(_ value: Value) { self.value = value }
+    public func with<R>(_ body: (inout Value) -> R) -> R {
         lock.lock()
         defer { lock.unlock() }
         return body(&value)
     }
-    var current: Value { with { $0 } }
+    public var current: Value { with { $0 } }
 }
 
 /// Test credentials, distinctive enough that a leak is found by a plain search of the output.
-enum TestSecrets {
-    static let user = "USERSECRET-5f1c9e7a"
-    static let org = "ORGSECRET-b2d48c31"
-    static let clientID = "1234-fakeclient.apps.googleusercontent.com"
-    static let clientSecret = "CLIENTSECRET-9a7e3d10"
-    static let all = [user, org, clientSecret]
+public enum TestSecrets {
+    public static let user = "USERSECRET-5f1c9e7a"
+    public static let org = "ORGSECRET-b2d48c31"
+    public static let clientID = "1234-fakeclient.apps.googleusercontent.com"
+    public static let clientSecret = "CLIENTSECRET-9a7e3d10"
+    public static let all = [user, org, clientSecret]
 
-    static var environment: [String: String] {
+    public static var environment: [String: String] {
         [
             "CEAUTH_USER_SECRET": user, "CEAUTH_ORG_SECRET": org,
             "CEAUTH_CLIENT_ID": clientID, "CEAUTH_CLIENT_SECRET": clientSecret,
@@ -34,31 +34,31 @@ enum TestSecrets {
 /// authorization endpoint redirects to the loopback URI with code, state, scope, iss; the token
 /// endpoint redeems a code once, for the same client and redirect_uri, and refuses a code issued
 /// with a code_challenge when no code_verifier comes ("Missing code verifier.").
-final class FakeGoogle: @unchecked Sendable {
-    struct IssuedCode {
-        var clientID: String
-        var redirectURI: String
-        var challenge: String?
-        var used = false
+public final class FakeGoogle: @unchecked Sendable {
+    public struct IssuedCode {
+        public var clientID: String
+        public var redirectURI: String
+        public var challenge: String?
+        public var used = false
     }
 
-    enum Behaviour { case consent, deny }
+    public enum Behaviour: Sendable { case consent, deny }
 
-    let behaviour: Locked<Behaviour>
-    let codes = Locked<[String: IssuedCode]>([:])
-    let authorizationRequests = Locked<[[String: String]]>([])
-    let tokenRequests = Locked<Int>(0)
+    public let behaviour: Locked<Behaviour>
+    public let codes = Locked<[String: IssuedCode]>([:])
+    public let authorizationRequests = Locked<[[String: String]]>([])
+    public let tokenRequests = Locked<Int>(0)
     private(set) var server: FakeHTTPServer!
 
-    var authorizeURL: String { server.baseURL + "/o/oauth2/v2/auth" }
-    var tokenURL: String { server.baseURL + "/token" }
+    public var authorizeURL: String { server.baseURL + "/o/oauth2/v2/auth" }
+    public var tokenURL: String { server.baseURL + "/token" }
 
-    init(_ behaviour: Behaviour = .consent) throws {
+    public init(_ behaviour: Behaviour = .consent) throws {
         self.behaviour = Locked(behaviour)
         server = try FakeHTTPServer { [unowned self] request in self.handle(request) }
     }
 
-    func stop() { server.stop() }
+    public func stop() { server.stop() }
 
     private func handle(_ request: FakeRequest) -> FakeResponse {
         switch (request.method, request.path) {
@@ -121,8 +121,8 @@ final class FakeGoogle: @unchecked Sendable {
 /// Cloud Elements' `POST /instances`: checks the Authorization header and the body, redeems
 /// the code at the (fake) Google token endpoint with `oauth.callback.url` as redirect_uri, and
 /// answers with an instance whose `configuration` echoes secrets, like the real service.
-final class FakeCloudElements: @unchecked Sendable {
-    enum Behaviour {
+public final class FakeCloudElements: @unchecked Sendable {
+    public enum Behaviour: Sendable {
         case normal
         case fail(status: Int, body: Data)
         /// Any answer at all, for faults: huge bodies, dropped connections.
@@ -131,39 +131,47 @@ final class FakeCloudElements: @unchecked Sendable {
     }
 
     /// An instance the fake has created: what GET /instances/{id} and the ping look at.
-    struct Instance {
-        var token: String
-        var element: String
-        var name: String
-        var valid = true
-        var disabled = false
+    public struct Instance {
+        public var token: String
+        public var element: String
+        public var name: String
+        public var valid = true
+        public var disabled = false
+
+        public init(token: String, element: String, name: String, valid: Bool = true, disabled: Bool = false) {
+            self.token = token
+            self.element = element
+            self.name = name
+            self.valid = valid
+            self.disabled = disabled
+        }
     }
 
-    let behaviour: Locked<Behaviour>
-    let bodies = Locked<[JSONValue]>([])
-    let instances = Locked<[Int64: Instance]>([:])
+    public let behaviour: Locked<Behaviour>
+    public let bodies = Locked<[JSONValue]>([])
+    public let instances = Locked<[Int64: Instance]>([:])
     /// Requests other than POST /instances, as "METHOD path".
-    let calls = Locked<[String]>([])
+    public let calls = Locked<[String]>([])
     /// The most GET /instances puts on one page (small in tests, to make paging happen).
-    let listPageSize = Locked(200)
-    let nextID = Locked<Int64>(480_000)
-    let answerTogether = Locked(0)
-    let google: FakeGoogle
+    public let listPageSize = Locked(200)
+    public let nextID = Locked<Int64>(480_000)
+    public let answerTogether = Locked(0)
+    public let google: FakeGoogle
     private(set) var server: FakeHTTPServer!
 
-    var baseURL: String { server.baseURL + "/elements/api-v2" }
-    var postCount: Int { bodies.current.count }
+    public var baseURL: String { server.baseURL + "/elements/api-v2" }
+    public var postCount: Int { bodies.current.count }
 
-    init(google: FakeGoogle, _ behaviour: Behaviour = .normal) throws {
+    public init(google: FakeGoogle, _ behaviour: Behaviour = .normal) throws {
         self.google = google
         self.behaviour = Locked(behaviour)
         server = try FakeHTTPServer { [unowned self] request in self.handle(request) }
     }
 
-    func stop() { server.stop() }
+    public func stop() { server.stop() }
 
-    static let platformHeader = "User \(TestSecrets.user), Organization \(TestSecrets.org)"
-    static let hubs = ["gmail": "general", "googlecalendar": "scheduling"]
+    public static let platformHeader = "User \(TestSecrets.user), Organization \(TestSecrets.org)"
+    public static let hubs = ["gmail": "general", "googlecalendar": "scheduling"]
 
     /// `GET /instances/{id}` (platform header) and `GET /hubs/{hub}/ping` (with the Element token).
     private func get(_ request: FakeRequest) -> FakeResponse {
@@ -227,7 +235,7 @@ final class FakeCloudElements: @unchecked Sendable {
         return .json(200, .object([:]))
     }
 
-    static func error(_ status: Int, _ message: String, provider: String? = nil) -> FakeResponse {
+    public static func error(_ status: Int, _ message: String, provider: String? = nil) -> FakeResponse {
         var body: [String: JSONValue] = ["requestId": .string("5d6e7f80a1b2c3d4e5f60718"), "message": .string(message)]
         if let provider { body["providerMessage"] = .string(provider) }
         return .json(status, .object(body))
