@@ -29,12 +29,14 @@ public struct LoginPlan: Sendable {
     public var reauthorize: SavedInstance?
     /// `--paste`: the address the browser ended on may also come on standard input.
     public var paste: Bool
+    /// Call Cloud Elements before the browser opens, proving the secrets and the element.
+    public var preflight: Bool
 
     public init(template: ElementTemplate, credentials: CloudElementsCredentials, clientID: String, clientSecret: Secret,
                 baseURL: URL, authorizeURL: URL, redirect: LoopbackRedirect = .ephemeral, scopes: [String]? = nil,
                 loginHint: String? = nil, name: String, tags: [String] = [], events: EventsOptions? = nil,
                 timeoutSeconds: Double = 300, requestTimeoutSeconds: Double = 60, keyfilePath: String, openBrowser: Bool = true,
-                reauthorize: SavedInstance? = nil, paste: Bool = false) {
+                reauthorize: SavedInstance? = nil, paste: Bool = false, preflight: Bool = true) {
         self.template = template
         self.credentials = credentials
         self.clientID = clientID
@@ -53,6 +55,7 @@ public struct LoginPlan: Sendable {
         self.openBrowser = openBrowser
         self.reauthorize = reauthorize
         self.paste = paste
+        self.preflight = preflight
     }
 
     /// A readable default instance name, e.g. `gmail via ceauth 2026-11-23 11:20 UTC`.
@@ -131,6 +134,10 @@ public struct LoginFlow {
         let successPage = try library.page("success.html")
         let failurePage = try library.page("failure.html")
         for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
+        if plan.preflight {
+            log("checking the secrets and the element at \(plan.baseURL.absoluteString) (GET /elements/\(plan.template.key))")
+            try InstanceCreator(plan: plan, transport: transport).client.preflight(element: plan.template.key)
+        }
 
         let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits, bind: bindListener)
         defer { listener.close() }

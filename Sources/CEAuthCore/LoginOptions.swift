@@ -27,6 +27,8 @@ public struct LoginOptions: Sendable {
     public var update: String?
     /// `--paste`: also read the address the browser ended on from standard input.
     public var paste = false
+    /// `--no-preflight` turns this off: a call to Cloud Elements before the browser opens.
+    public var preflight = true
 
     public init(element: String) {
         self.element = element
@@ -132,7 +134,7 @@ public struct LoginOptions: Sendable {
             scopes: scopeList.isEmpty ? nil : scopeList, loginHint: loginHint,
             name: reauthorize?.name ?? name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
             timeoutSeconds: Double(timeoutSeconds), requestTimeoutSeconds: Double(requestTimeoutSeconds),
-            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste
+            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste, preflight: preflight
         )
     }
 }

@@ -152,6 +152,8 @@ public final class FakeCloudElements: @unchecked Sendable {
     public let instances = Locked<[Int64: Instance]>([:])
     /// Requests other than POST /instances, as "METHOD path".
     public let calls = Locked<[String]>([])
+    /// How many times login checked the element before the browser opened (GET /elements/{key}).
+    public let elementChecks = Locked(0)
     /// The most GET /instances puts on one page (small in tests, to make paging happen).
     public let listPageSize = Locked(200)
     public let nextID = Locked<Int64>(480_000)
@@ -175,10 +177,18 @@ public final class FakeCloudElements: @unchecked Sendable {
 
     /// `GET /instances/{id}` (platform header) and `GET /hubs/{hub}/ping` (with the Element token).
     private func get(_ request: FakeRequest) -> FakeResponse {
-        calls.with { $0.append("GET " + request.path) }
         let parts = request.path.split(separator: "/").map(String.init)
+        // login's check before the browser is counted apart, so `calls` shows what commands asked.
+        if parts.count == 4 && parts[2] == "elements" { elementChecks.with { $0 += 1 } } else { calls.with { $0.append("GET " + request.path) } }
         let authorization = request.headers["authorization"] ?? ""
         switch (parts.count, parts.dropFirst(2).first) {
+        case (4, "elements"):
+            // The element's metadata (login's check before the browser opens).
+            guard authorization == Self.platformHeader else {
+                return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+            }
+            guard let hub = Self.hubs[parts[3]] else { return Self.error(404, "No element found with key \(parts[3])") }
+            return .json(200, .object(["key": .string(parts[3]), "name": .string(parts[3]), "hub": .string(hub)]))
         case (3, "instances"):
             // Paged as Cloud Elements pages: pageSize, nextPage=<token>, Elements-Next-Page-Token.
             guard authorization == Self.platformHeader else {

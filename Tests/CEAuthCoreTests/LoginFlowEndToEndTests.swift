@@ -172,10 +172,37 @@ import CEAuthFakes
         #expect(harness.keyfileEntries().first?["id"] == .integer(result.instance.id))
     }
 
-    @Test func unauthorizedFromCloudElementsShowsMessageAndRequestID() throws {
+    /// A wrong secret is found before the browser opens: no consent is spent on it.
+    @Test func aWrongSecretIsRefusedBeforeTheBrowserOpens() throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
         let result = harness.run("gmail", browser: browser, environment: ["CEAUTH_USER_SECRET": "wrong-user-secret"])
+        guard case .failure(let error) = result, case .callRefused(_, 401, let message, let requestID)? = error as? CloudElementsError else {
+            Issue.record("expected the check before the browser to be refused, got \(result)")
+            return
+        }
+        #expect(message?.contains("Invalid Organization or User secret") == true && requestID == "5d6e7f80a1b2c3d4e5f60718")
+        #expect("\(error)".contains("GET /elements/gmail (the check before the browser opens)"))
+        #expect("\(error)".contains("check CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET"))
+        #expect(browser.opened.current.isEmpty)
+        #expect(harness.cloudElements.postCount == 0)
+        // An element Cloud Elements does not have is found the same way.
+        let client = CloudElementsClient(baseURL: URL(string: harness.cloudElements.baseURL)!,
+                                         credentials: CloudElementsCredentials(userSecret: Secret(TestSecrets.user), organizationSecret: Secret(TestSecrets.org)),
+                                         transport: CurlTransport(environment: [:]), timeoutSeconds: 5)
+        #expect(throws: Never.self) { try client.preflight(element: "gmail") }
+        #expect {
+            try client.preflight(element: "outlook")
+        } throws: { error in
+            "\(error)".contains("Cloud Elements has no element 'outlook' here")
+        }
+    }
+
+    @Test func unauthorizedFromCloudElementsShowsMessageAndRequestID() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        let result = harness.run("gmail", browser: browser, environment: ["CEAUTH_USER_SECRET": "wrong-user-secret"],
+                                 configure: { $0.preflight = false })
         guard case .failure(let error) = result, case .refused(let status, let message, _, let requestID)? = error as? CloudElementsError else {
             Issue.record("expected Cloud Elements to refuse, got \(result)")
             return

@@ -57,6 +57,19 @@ public struct CloudElementsClient: Sendable {
                                 elementKey: json["element"]?["key"]?.stringValue ?? expectedElement), response.status)
     }
 
+    /// The check before the browser opens: `GET /elements/{key}` proves the user and
+    /// organization secrets work at this host and the element exists, so a wrong secret or an
+    /// unreachable host costs no consent.
+    public func preflight(element key: String) throws(CloudElementsError) {
+        let response = try send(request("GET", "elements/\(FormEncoding.encode(key))", authorization: credentials.authorizationHeader))
+        if (200...299).contains(response.status) { return }
+        if response.status == 404 {
+            throw .callRefused(call: "GET /elements/\(key)", status: 404,
+                               message: "Cloud Elements has no element '\(key)' here; check --base-url/--env, or the template's key", requestID: nil)
+        }
+        throw CloudElementsAPI.parseError(response, call: "GET /elements/\(key) (the check before the browser opens)")
+    }
+
     /// `GET /instances/{id}`: whether the instance exists, is valid and is enabled.
     public func instanceState(id: Int64) throws(CloudElementsError) -> InstanceState {
         let response = try send(get("instances/\(id)", authorization: credentials.authorizationHeader))

@@ -48,6 +48,9 @@ struct Login: ParsableCommand {
     @Flag(help: "Also read the address the browser ended on from standard input (for a machine with no browser); the listener keeps waiting, whichever comes first wins.")
     var paste = false
 
+    @Flag(name: .customLong("no-preflight"), help: "Skip the call to Cloud Elements (GET /elements/ELEMENT) that proves the secrets and the element before the browser opens.")
+    var noPreflight = false
+
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; only print the URL.")
     var noBrowser = false
 
@@ -62,6 +65,7 @@ struct Login: ParsableCommand {
         options.openBrowser = !noBrowser
         options.update = update
         options.paste = paste
+        options.preflight = !noPreflight
         return options
     }
 
