@@ -40,6 +40,14 @@ public enum BrowserLauncher {
         return result
     }
 
+    /// The commands `$BROWSER` names that are not executable files or on PATH, so the person
+    /// learns why their browser did not open.
+    public static func missingCommands(environment: [String: String]) -> [String] {
+        guard let browser = environment["BROWSER"], !browser.isEmpty else { return [] }
+        return browser.split(separator: ":").compactMap { $0.split(separator: " ").first.map(String.init) }
+            .filter { resolve($0, environment: environment) == nil }
+    }
+
     /// True inside Windows Subsystem for Linux.
     public static func detectWSL(environment: [String: String]) -> Bool {
         if environment["WSL_DISTRO_NAME"] != nil || environment["WSL_INTEROP"] != nil { return true }

@@ -102,6 +102,8 @@ public struct LoginFlow {
     public var say: @Sendable (String) -> Void
     /// Extra detail with --verbose; never given secrets.
     public var log: @Sendable (String) -> Void
+    /// The authorization URL's line (the CLI keeps it under --quiet); `say` unless set.
+    public var showURL: (@Sendable (String) -> Void)?
     public var cancel: CancelSignal?
     /// With --paste, the next line of standard input (nil at its end); tests give their own.
     public var readPastedLine: @Sendable () -> String? = { readLine() }
@@ -151,7 +153,7 @@ public struct LoginFlow {
         )
         let url = request.url
         say("Sign in to Google to connect \(plan.template.displayName) (\(plan.template.key)). Open this URL if no browser opens:")
-        say(url.absoluteString)
+        (showURL ?? say)(url.absoluteString)
         if plan.openBrowser { openBrowserInBackground(url) }
         say("Waiting for the redirect to \(listener.redirectURI) (timeout \(Int(plan.timeoutSeconds))s, Ctrl-C to cancel)...")
 
@@ -163,7 +165,11 @@ public struct LoginFlow {
         do {
             defer { pasted?.close() }
             pending = try listener.waitForRedirect(validator: validator, timeoutSeconds: plan.timeoutSeconds,
-                                                   cancel: cancel, pasted: pasted, log: log)
+                                                   cancel: cancel, pasted: pasted, notice: { say($0) }, log: log)
+        } catch AuthorizationError.timedOut(let seconds) where plan.redirect.port != 0 {
+            // With a fixed redirect URI the likeliest cause is Google refusing it in the browser.
+            say("Nothing came back to \(listener.redirectURI). If Google showed redirect_uri_mismatch in the browser, register exactly \(listener.redirectURI) for the OAuth client (a Web application client needs the exact URI, port and path included).")
+            throw AuthorizationError.timedOut(seconds: seconds)
         }
         let redirectArrived = monotonicSeconds()
         // The page shows text from the redirect and from Cloud Elements: it passes the same
@@ -184,11 +190,14 @@ public struct LoginFlow {
         case .code(let value):
             code = value
         }
-        log("received the authorization code; creating the instance at \(plan.baseURL.absoluteString)/instances")
+        say("Code received; \(plan.reauthorize == nil ? "creating" : "re-authorizing") the instance at \(plan.baseURL.host ?? plan.baseURL.absoluteString)...")
 
         let creator = InstanceCreator(plan: plan, transport: transport, log: log)
         let instance: CreatedInstance
         do {
+            // Ctrl-C now finishes the request already sent instead of losing what it creates.
+            cancel?.sending(timeoutSeconds: Int(plan.requestTimeoutSeconds))
+            defer { cancel?.sending(timeoutSeconds: nil) }
             instance = try creator.create(code: code, redirectURI: listener.redirectURI)
         } catch {
             throw fail("The instance was not created", error, hint: "See the terminal for details, then run ceauth login again.")
@@ -238,7 +247,11 @@ public struct LoginFlow {
     /// foreground, and the listener must be serving by the time the redirect comes.
     private func openBrowserInBackground(_ url: URL) {
         let (open, say) = (openBrowser, say)
-        let overSSH = ProcessInfo.processInfo.environment["SSH_CONNECTION"] != nil
+        let environment = ProcessInfo.processInfo.environment
+        let overSSH = environment["SSH_CONNECTION"] != nil
+        for missing in BrowserLauncher.missingCommands(environment: environment) {
+            say("BROWSER names '\(missing)', which is not an executable file or on PATH; check BROWSER (colon-separated commands, %s for the URL).")
+        }
         DispatchQueue.global().async {
             switch open(url) {
             case .opened:

@@ -76,6 +76,9 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
     private func hint(status: Int, message: String) -> String {
         let lower = message.lowercased()
         switch status {
+        // (A `where` binds to the last pattern only, so the statuses are tested inside it.)
+        case _ where (status == 400 || status == 401) && (lower.contains("invalid_client") || lower.contains("unauthorized_client")):
+            return "Google refused the OAuth client that Cloud Elements presented: check CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET (the id and secret of the client in the Google Cloud console, APIs & Services > Credentials)"
         case 401, 403:
             return "check CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET, and that they belong to the environment in use (--env/--base-url)"
         case 400 where lower.contains("code") || lower.contains("grant") || lower.contains("redirect") || lower.contains("token"):

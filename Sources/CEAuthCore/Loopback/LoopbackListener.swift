@@ -2,6 +2,35 @@ import Dispatch
 /// A way to stop a wait from another thread or a signal handler: a pipe the listener polls.
 public final class CancelSignal: @unchecked Sendable {
     private let pipe: (read: Int32, write: Int32)?
+    private let state = DispatchQueue(label: "ceauth.cancel")
+    private var sendingFor: Int?
+    private var interruptsWhileSending = 0
+
+    /// What a Ctrl-C means now.
+    public enum Interrupt: Equatable {
+        /// The wait for the browser ends (the listener is woken).
+        case endWait
+        /// The request to Cloud Elements is on its way: it is finished (at most this many seconds).
+        case finishingRequest(seconds: Int)
+        /// A second Ctrl-C while sending: stop waiting; the instance may then exist.
+        case stopWaiting
+    }
+
+    /// The request to Cloud Elements is on its way (nil: it is not).
+    public func sending(timeoutSeconds: Int?) {
+        state.sync { sendingFor = timeoutSeconds }
+    }
+
+    /// A Ctrl-C came: what it means, and the listener woken if it is waiting.
+    public func interrupt() -> Interrupt {
+        let meaning: Interrupt = state.sync {
+            guard let seconds = sendingFor else { return .endWait }
+            interruptsWhileSending += 1
+            return interruptsWhileSending == 1 ? .finishingRequest(seconds: seconds) : .stopWaiting
+        }
+        if meaning == .endWait { trigger() }
+        return meaning
+    }
 
     public init() {
         pipe = OS.makePipe()
@@ -188,7 +217,11 @@ public final class LoopbackListener {
     /// On return the listening sockets are closed: only the first genuine redirect counts.
     public func waitForRedirect(validator: CallbackValidator, timeoutSeconds: Double,
                                 cancel: CancelSignal? = nil, pasted: PasteChannel? = nil,
+                                notice: (String) -> Void = { _ in },
                                 log: (String) -> Void = { _ in }) throws -> PendingRedirect {
+        // Requests a person should hear about even without --verbose, once per kind.
+        var noticed: Set<String> = []
+        let noticeOnce: (String) -> Void = { text in if noticed.insert(text).inserted { notice(text) } }
         defer { close() }
         let deadline = monotonicSeconds() + timeoutSeconds
         var connections: [Connection] = []
@@ -226,7 +259,7 @@ public final class LoopbackListener {
             var finished: Set<Int> = []
             for (index, connection) in connections.enumerated() {
                 guard ready[firstConnection + index] else { continue }
-                switch serve(&connections[index], validator: validator, log: log) {
+                switch serve(&connections[index], validator: validator, notice: noticeOnce, log: log) {
                 case .keepReading:
                     continue
                 case .done:
@@ -273,7 +306,8 @@ public final class LoopbackListener {
         case genuine(CallbackResult)
     }
 
-    private func serve(_ connection: inout Connection, validator: CallbackValidator, log: (String) -> Void) -> ServeOutcome {
+    private func serve(_ connection: inout Connection, validator: CallbackValidator, notice: (String) -> Void,
+                       log: (String) -> Void) -> ServeOutcome {
         let received: Socket.ReceiveResult
         do {
             received = try connection.socket.receive(maxBytes: 4096)
@@ -315,10 +349,18 @@ public final class LoopbackListener {
             let extra: [(String, String)] = status == 405 ? [("Allow", "GET")] : []
             reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason, extraHeaders: extra))
             log("answered \(status) to \(head.method) \(head.path): \(reason)")
+            if let kind = Self.noticeable(status: status, reason: reason) { notice(kind) }
             return .done
         case .finish(let result):
             return .genuine(result)
         }
+    }
+
+    /// What the person is told, once, about a refused request that may be theirs or an attack.
+    static func noticeable(status: Int, reason: String) -> String? {
+        if reason == CallbackValidator.wrongState { return "Ignored a request with a wrong state (an old browser tab, or another sign-in?); still waiting." }
+        if status == 421 { return "Ignored a request addressed to another host (a web page reaching for ceauth?); still waiting." }
+        return nil
     }
 
     private func reply(_ socket: Socket, _ bytes: [UInt8]) {

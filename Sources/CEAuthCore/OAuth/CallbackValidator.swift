@@ -26,6 +26,8 @@ public struct CallbackValidator: Sendable {
         self.issuer = issuer
     }
 
+    static let wrongState = "the state does not match this sign-in"
+
     public func decide(_ head: HTTPRequestHead) -> CallbackDecision {
         guard head.method == "GET" else {
             return .reject(status: 405, reason: "only GET is accepted here")
@@ -48,7 +50,7 @@ public struct CallbackValidator: Sendable {
             return .reject(status: 400, reason: "the redirect carries no state")
         }
         guard verifier.matches(state) else {
-            return .reject(status: 400, reason: "the state does not match this sign-in")
+            return .reject(status: 400, reason: Self.wrongState)
         }
         if let issuer, let iss = values["iss"], iss != issuer {
             return .finish(.failure(.issuerMismatch(expected: issuer, received: iss)))

@@ -395,6 +395,10 @@ public enum OS {
         _ = writeAll(stream.rawValue, Array(text.utf8))
     }
 
+    /// Ends the process now, without the exit handlers (which would tear OpenSSL down under a
+    /// request still running on another thread).
+    public static func exitNow(_ code: Int32) -> Never { _exit(code) }
+
     /// True when `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 

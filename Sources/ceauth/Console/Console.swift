@@ -12,18 +12,21 @@ import Foundation
 /// goes through the JSON writer, which escapes the same characters inside strings.
 struct Console: Sendable {
     let safe: SafeText
+    /// --quiet: only errors (and lines marked essential) on stderr.
+    var quiet = false
 
     init(environment: [String: String]) {
         safe = SafeText(redactor: Redactor(environment: environment))
     }
 
     /// A message for the person, on stderr (stdout is kept for what scripts read).
-    func say(_ text: String) {
+    func say(_ text: String, essential: Bool = false) {
+        if quiet && !essential { return }
         OS.write(safe.lines(text) + "\n", to: .error)
     }
 
     func fail(_ error: Error) {
-        say("ceauth: error: \(error)")
+        say("ceauth: error: \(error)", essential: true)
     }
 
     /// A line of plain output on stdout.

@@ -69,6 +69,9 @@ struct OutputOptions: ParsableArguments {
 
     @Flag(help: "Say more about each step on stderr (never secrets).")
     var verbose = false
+
+    @Flag(help: "Print only errors on stderr (login still prints the URL to open).")
+    var quiet = false
 }
 
 /// The profile of the config file every command reads its settings from.
@@ -89,14 +92,16 @@ extension Console {
     /// Loads the settings, then runs the body; any error is printed through the filter (with
     /// every known secret) and becomes its documented exit code. `secrets`: run the profile's
     /// secret commands (only commands that send requests need them).
-    static func run(profile: ProfileOptions, secrets: Bool, _ body: (CommandContext) throws -> Void) throws {
+    static func run(profile: ProfileOptions, secrets: Bool, quiet: Bool = false, _ body: (CommandContext) throws -> Void) throws {
         let process = ProcessInfo.processInfo.environment
         var console = Console(environment: process)
+        console.quiet = quiet
         do {
             let loaded = try Profile.load(flag: profile.profile, environment: process)
             let timeout = Double(process["CEAUTH_SECRET_COMMAND_TIMEOUT"] ?? "") ?? 10
             let (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: secrets, commandTimeout: timeout)
             console = Console(environment: environment)
+            console.quiet = quiet
             try body(CommandContext(console: console, environment: environment, profile: loaded))
         } catch let error as ExitCode {
             throw error

@@ -74,10 +74,10 @@ struct Login: ParsableCommand {
 
     func run() throws {
         let cancel = CancelSignal()
-        let signals = Interrupts.forward(to: cancel)
-        defer { signals.forEach { $0.cancel() } }
-        try Console.run(profile: profileOptions, secrets: true) { context in
+        try Console.run(profile: profileOptions, secrets: true, quiet: output.quiet) { context in
             let (console, environment) = (context.console, context.environment)
+            let signals = Interrupts.forward(to: cancel, console: console)
+            defer { signals.forEach { $0.cancel() } }
             let options = options(profile: context.profile)
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
@@ -94,9 +94,11 @@ struct Login: ParsableCommand {
                 return
             }
             let verbose = output.verbose
-            let flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
+            var flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
                                  say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },
                                  cancel: cancel)
+            // --quiet keeps the URL: without it, a login with no browser could not go on.
+            flow.showURL = { console.say($0, essential: true) }
             do {
                 let result = try flow.run()
                 console.reportCreated(result.instance, warnings: result.warnings, keyfile: result.keyfilePath,

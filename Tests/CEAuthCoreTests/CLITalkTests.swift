@@ -1,0 +1,80 @@
+import CEAuthFakes
+import Foundation
+import Glibc
+import Testing
+@testable import CEAuthCore
+
+/// A login that talks (issue 10): what happens is said, causes are named, Ctrl-C answers.
+extension CLITests {
+    func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test func theTerminalSaysWhatHappensAndWrongRequestsOnce() throws {
+        let harness = try LoginHarness()
+        let browser = TestBrowser()
+        browser.beforeRedirect = { redirect in
+            let port = redirect.port!
+            for index in 0..<3 { _ = try? RawHTTP.request("http://127.0.0.1:\(port)/?code=x&state=old-tab-\(index)") }
+            _ = try? RawHTTP.send(Array("GET /?code=x HTTP/1.1\r\nHost: rebound.example:\(port)\r\n\r\n".utf8), host: "127.0.0.1", port: UInt16(port))
+        }
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(count("Ignored a request with a wrong state (an old browser tab, or another sign-in?)", in: run.stderr) == 1)
+        #expect(count("Ignored a request addressed to another host", in: run.stderr) == 1)
+        #expect(run.stderr.contains("Code received; creating the instance at 127.0.0.1..."))
+    }
+
+    @Test func hintsNameTheCause() throws {
+        // invalid_client from Google, through Cloud Elements: the client id or secret.
+        let harness = try LoginHarness(cloudElements: .answer(FakeCloudElements.error(
+            400, "Error while retrieving the OAuth token from the provider", provider: #"{"error":"invalid_client","error_description":"Unauthorized"}"#)))
+        let refused = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("Google refused the OAuth client that Cloud Elements presented: check CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET"))
+
+        // A fixed redirect URI that never comes back: Google's redirect_uri_mismatch, most likely.
+        let quiet = try LoginHarness()
+        let probe = try Socket.listen(host: "127.0.0.1", port: 0)
+        let port = try probe.localPort()
+        probe.close()
+        let stray = TestBrowser()
+        stray.followsRedirect = false
+        let timedOut = try run(["login", "gmail", "--no-browser", "--timeout", "1", "--redirect-uri", "http://127.0.0.1:\(port)/cb"],
+                               environment: quiet.environment, browser: stray)
+        #expect(timedOut.status == 3)
+        #expect(timedOut.stderr.contains("If Google showed redirect_uri_mismatch in the browser, register exactly http://127.0.0.1:\(port)/cb"))
+
+        // A $BROWSER command that does not exist is named.
+        var env = quiet.environment
+        env["BROWSER"] = "no-such-browser-here %s"
+        let noBrowser = try run(["login", "gmail", "--timeout", "1"], environment: env)
+        #expect(noBrowser.stderr.contains("BROWSER names 'no-such-browser-here', which is not an executable file or on PATH"))
+    }
+
+    /// Ctrl-C while the request is on its way: said at once; a second one stops waiting.
+    @Test func ctrlCWhileTheRequestIsOnItsWayAnswersAtOnce() throws {
+        let harness = try LoginHarness(cloudElements: .hang)
+        let browser = TestBrowser()
+        let started = monotonicSeconds()
+        let run = try run(["login", "gmail", "--no-browser", "--request-timeout", "30"], environment: harness.environment,
+                          afterURL: { pid, url in
+            Thread { browser.visit(url) }.start()
+            let until = monotonicSeconds() + 10
+            while harness.cloudElements.postCount == 0 && monotonicSeconds() < until { usleep(10_000) }
+            kill(pid, SIGINT)
+            usleep(400_000)
+            kill(pid, SIGINT)
+        })
+        #expect(run.status == 130, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("finishing the request already sent to Cloud Elements, at most 30 s; Ctrl-C again to stop waiting"))
+        #expect(run.stderr.contains("stopped waiting for Cloud Elements; the instance may exist"))
+        #expect(monotonicSeconds() - started < 15)
+    }
+
+    @Test func quietPrintsOnlyTheURLAndErrors() throws {
+        let harness = try LoginHarness()
+        let run = try run(["login", "gmail", "--no-browser", "--quiet"], environment: harness.environment, browser: TestBrowser())
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.hasPrefix("http://127.0.0.1:") == true, "stderr: \(run.stderr)")
+    }
+}
