@@ -142,6 +142,8 @@ public struct LoginFlow {
         }
 
         let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits, bind: bindListener)
+        let noticePage = try library.page("notice.html")
+        listener.strayPage = { status, reason in HTMLPage.render(noticePage, values: Self.stray(status: status, reason: reason)) }
         defer { listener.close() }
         log("listening on \(listener.addresses.joined(separator: " and ")) port \(listener.port)")
 
@@ -176,9 +178,10 @@ public struct LoginFlow {
         // filter as the terminal (escaped, redacted, then shortened).
         let safe = SafeText(redactor: Redactor([plan.credentials.userSecret.value, plan.credentials.organizationSecret.value,
                                                 plan.clientSecret.value]))
-        func fail(_ title: String, _ error: Error, hint: String) -> Error {
+        // One next step per page; the details are on the page and in the terminal.
+        func fail(_ title: String, _ error: Error, next: String) -> Error {
             pending.respond(status: 400, html: HTMLPage.render(failurePage, values: [
-                "title": title, "message": safe.lines("\(error)"), "hint": hint,
+                "title": title, "message": safe.lines("\(error)"), "next": next,
             ]))
             return error
         }
@@ -186,7 +189,7 @@ public struct LoginFlow {
         let code: String
         switch pending.result {
         case .failure(let error):
-            throw fail("Sign-in did not complete", error, hint: "Run ceauth login again from the terminal.")
+            throw fail("Sign-in did not complete", error, next: "Go back to the terminal to start again.")
         case .code(let value):
             code = value
         }
@@ -200,20 +203,36 @@ public struct LoginFlow {
             defer { cancel?.sending(timeoutSeconds: nil) }
             instance = try creator.create(code: code, redirectURI: listener.redirectURI)
         } catch {
-            throw fail("The instance was not created", error, hint: "See the terminal for details, then run ceauth login again.")
+            throw fail("The instance was not created", error, next: "Go back to the terminal: it says what to do.")
         }
         let report: KeyfileStore.SaveReport
         do {
             report = try creator.save(instance)
         } catch {
             throw fail("The instance was created but not saved", error,
-                       hint: "The terminal shows the instance id and token; keep them.")
+                       next: "Go back to the terminal and keep the id and token it shows.")
         }
         pending.respond(status: 200, html: HTMLPage.render(successPage, values: [
             "element": plan.template.displayName, "name": safe.value(instance.name), "id": String(instance.id),
         ]))
         return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
                            warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)
+    }
+
+    /// The page for a request that is not the sign-in's answer (an old tab, a bookmark, a typo).
+    static func stray(status: Int, reason: String) -> [String: String] {
+        let next = "Go back to the terminal where ceauth runs, and open the link it shows."
+        switch status {
+        case 400 where reason == CallbackValidator.wrongState || reason.contains("no state"):
+            return ["title": "This sign-in link is old, or was not started here",
+                    "message": "ceauth is waiting for another sign-in: this answer belongs to an earlier one, or to none.", "next": next]
+        case 404:
+            return ["title": "Nothing here", "message": "This address is ceauth's temporary sign-in listener, and this page is not part of it.", "next": next]
+        case 421:
+            return ["title": "Not for this address", "message": "This request was addressed to another host name than the sign-in's.", "next": next]
+        default:
+            return ["title": "This is not a sign-in answer", "message": reason, "next": next]
+        }
     }
 
     /// With --paste, on its own thread: each line of standard input gets exactly the listener's

@@ -78,3 +78,36 @@ extension CLITests {
         #expect(lines.count == 1 && lines.first?.hasPrefix("http://127.0.0.1:") == true, "stderr: \(run.stderr)")
     }
 }
+
+extension CLITests {
+    /// A stray request (an old tab, a bookmark) gets a page styled like the result pages, with
+    /// one next step, no external resource and the same CSP; a non-GET keeps its plain answer.
+    @Test func strayRequestsGetAPageThatSaysWhatToDo() throws {
+        let harness = try LoginHarness()
+        let answers = Locked<[RawResponse]>([])
+        let browser = TestBrowser()
+        browser.beforeRedirect = { redirect in
+            let port = redirect.port!
+            for target in ["/?code=x&state=old-tab", "/favicon.ico"] {
+                if let answer = try? RawHTTP.request("http://127.0.0.1:\(port)\(target)") { answers.with { $0.append(answer) } }
+            }
+            if let answer = try? RawHTTP.request("http://127.0.0.1:\(port)/", method: "POST") { answers.with { $0.append(answer) } }
+        }
+        let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let got = answers.current
+        #expect(got.map(\.status) == [400, 404, 405])
+        #expect(got[0].headers["content-type"] == "text/html; charset=utf-8")
+        #expect(got[0].body.contains("This sign-in link is old, or was not started here"))
+        #expect(got[0].body.contains("Go back to the terminal where ceauth runs"))
+        #expect(got[1].body.contains("<h1 class=\"note\">Nothing here</h1>"))
+        for page in got.prefix(2) {
+            #expect(page.headers["content-security-policy"]?.hasPrefix("default-src 'none'") == true)
+            #expect(!page.body.contains("src=") && !page.body.contains("href="))
+            #expect(page.body.contains("prefers-color-scheme: dark"))
+        }
+        #expect(got[2].headers["content-type"]?.hasPrefix("text/plain") == true)
+        // The success page: one next step, the name escaped.
+        #expect(browser.page.current?.body.contains("<p class=\"next\">You can close this tab.</p>") == true)
+    }
+}

@@ -135,6 +135,9 @@ public final class LoopbackListener {
     public let addresses: [String]
     private var listeners: [Socket]
     private let limits: Limits
+    /// The page for a GET that is not the genuine redirect (styled like the result pages);
+    /// plain text when nil.
+    public var strayPage: ((Int, String) -> String)?
     private let screen: RequestScreen
 
     /// Binds the redirect's addresses at once, so a port in use fails before the browser opens.
@@ -347,7 +350,12 @@ public final class LoopbackListener {
         switch decision {
         case .reject(let status, let reason):
             let extra: [(String, String)] = status == 405 ? [("Allow", "GET")] : []
-            reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason, extraHeaders: extra))
+            if head.method == "GET", let strayPage {
+                reply(connection.socket, HTTPResponseBytes.make(status: status, contentType: "text/html; charset=utf-8",
+                                                                body: strayPage(status, reason)))
+            } else {
+                reply(connection.socket, HTTPResponseBytes.plainText(status: status, reason, extraHeaders: extra))
+            }
             log("answered \(status) to \(head.method) \(head.path): \(reason)")
             if let kind = Self.noticeable(status: status, reason: reason) { notice(kind) }
             return .done
