@@ -35,6 +35,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
+        if url.path.startswith("/elements/api-v2/elements/"):
+            # ceauth's check before the browser opens: the element exists, the secrets work.
+            if not (self.headers.get("Authorization") or "").startswith("User "):
+                return self.answer(401, b'{"message": "Invalid Organization or User secret"}')
+            return self.answer(200, json.dumps({"key": url.path.rsplit("/", 1)[-1]}).encode())
         if url.path != "/o/oauth2/v2/auth":
             return self.answer(404)
         query = dict(urllib.parse.parse_qsl(url.query))
