@@ -139,3 +139,19 @@ func fixture(_ name: String) throws -> JSONValue {
         }
     }
 }
+
+@Suite struct PageIncludeTests {
+    @Test func thePagesShareOneStylesheet() throws {
+        for name in ["success.html", "failure.html", "notice.html"] {
+            let page = try TemplateLibrary.builtIn.page(name)
+            #expect(page.contains("@media (prefers-color-scheme: dark)") && !page.contains("#include"), "\(name)")
+        }
+    }
+
+    @Test func anIncludeThatIsMissingIsAnError() throws {
+        let directory = TemporaryDirectory()
+        try Data("<style>\n<!--#include nowhere.css-->\n</style>\n".utf8).write(to: URL(fileURLWithPath: directory.path + "/success.html"))
+        let library = try TemplateLibrary.builtIn.overlaying(directory: URL(fileURLWithPath: directory.path))
+        #expect(throws: TemplateError.missingPage("nowhere.css")) { try library.page("success.html") }
+    }
+}

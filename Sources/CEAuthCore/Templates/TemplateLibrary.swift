@@ -26,7 +26,7 @@ public struct TemplateLibrary: Sendable {
         self.origins = origins
     }
 
-    /// This library with the `.json` and `.html` files of `directory` added or replacing.
+    /// This library with the `.json`, `.html` and `.css` files of `directory` added or replacing.
     public func overlaying(directory: URL) throws(TemplateError) -> TemplateLibrary {
         let names: [String]
         do {
@@ -35,7 +35,7 @@ public struct TemplateLibrary: Sendable {
             throw .unreadable(file: directory.path, reason: "the folder cannot be listed (\(error))")
         }
         var copy = self
-        for name in names where name.hasSuffix(".json") || name.hasSuffix(".html") {
+        for name in names where name.hasSuffix(".json") || name.hasSuffix(".html") || name.hasSuffix(".css") {
             let path = directory.appendingPathComponent(name).path
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw .unreadable(file: path, reason: "the file cannot be read")
@@ -80,12 +80,22 @@ public struct TemplateLibrary: Sendable {
         return template
     }
 
-    /// An HTML page template (`success.html`, `failure.html`) as text.
+    /// An HTML page template (`success.html`, `failure.html`, `notice.html`) as text, with each
+    /// `<!--#include NAME-->` line replaced by that file (the pages share `page.css`).
     public func page(_ name: String) throws(TemplateError) -> String {
         guard let data = files[name], let text = String(data: data, encoding: .utf8) else {
             throw .missingPage(name)
         }
-        return text
+        var lines: [String] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingWhitespace()
+            guard trimmed.hasPrefix("<!--#include "), trimmed.hasSuffix("-->") else { lines.append(String(line)); continue }
+            let included = String(trimmed.dropFirst("<!--#include ".count).dropLast(3)).trimmingWhitespace()
+            guard included != name, !included.contains("#include"), let part = files[included],
+                  let partText = String(data: part, encoding: .utf8) else { throw .missingPage(included) }
+            lines.append(partText.hasSuffix("\n") ? String(partText.dropLast()) : partText)
+        }
+        return lines.joined(separator: "\n")
     }
 
     private static func describe(_ error: Error) -> String {
