@@ -138,6 +138,9 @@ public struct LoginFlow {
         for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
         if plan.preflight {
             log("checking the secrets and the element at \(plan.baseURL.absoluteString) (GET /elements/\(plan.template.key))")
+            // Nothing is spent yet: Ctrl-C during this request may stop at once.
+            cancel?.checking(true)
+            defer { cancel?.checking(false) }
             try InstanceCreator(plan: plan, transport: transport).client.preflight(element: plan.template.key)
         }
 

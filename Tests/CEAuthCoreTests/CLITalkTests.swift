@@ -111,3 +111,29 @@ extension CLITests {
         #expect(browser.page.current?.body.contains("<p class=\"next\">You can close this tab.</p>") == true)
     }
 }
+
+extension CLITests {
+    /// Ctrl-C during the check before the browser: nothing is spent, so it stops at once.
+    @Test func ctrlCDuringTheCheckBeforeTheBrowserStopsAtOnce() throws {
+        let silent = try FakeHTTPServer { _ in nil }
+        defer { silent.stop() }
+        var env = TestSecrets.environment
+        env["CEAUTH_BASE_URL"] = silent.baseURL + "/elements/api-v2"
+        let home = TemporaryDirectory()
+        env["HOME"] = home.path
+        let runner = Locked<Int32?>(nil)
+        Thread {
+            let until = monotonicSeconds() + 10
+            while monotonicSeconds() < until {
+                if let pid = runner.current { usleep(300_000); kill(pid, SIGINT); return }
+                usleep(10_000)
+            }
+        }.start()
+        let started = monotonicSeconds()
+        let run = try run(["login", "gmail", "--no-browser", "--request-timeout", "30"], environment: env,
+                          onStart: { pid in runner.with { $0 = pid } })
+        #expect(run.status == 130, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("interrupted before the browser opened; nothing was created"))
+        #expect(monotonicSeconds() - started < 10)
+    }
+}

@@ -27,7 +27,7 @@ import CEAuthFakes
     func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
              urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40,
              executable: String = CLITests.binary, input: String? = nil,
-             paste: ((URL) -> String)? = nil) throws -> Run {
+             paste: ((URL) -> String)? = nil, onStart: ((Int32) -> Void)? = nil) throws -> Run {
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -43,6 +43,7 @@ import CEAuthFakes
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
+        onStart?(process.processIdentifier)
         if let input {
             inputPipe.fileHandleForWriting.write(Data(input.utf8))
             try? inputPipe.fileHandleForWriting.close()

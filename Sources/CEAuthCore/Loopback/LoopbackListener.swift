@@ -5,6 +5,7 @@ public final class CancelSignal: @unchecked Sendable {
     private let state = DispatchQueue(label: "ceauth.cancel")
     private var sendingFor: Int?
     private var interruptsWhileSending = 0
+    private var checkingFirst = false
 
     /// What a Ctrl-C means now.
     public enum Interrupt: Equatable {
@@ -14,6 +15,13 @@ public final class CancelSignal: @unchecked Sendable {
         case finishingRequest(seconds: Int)
         /// A second Ctrl-C while sending: stop waiting; the instance may then exist.
         case stopWaiting
+        /// During the checks before the browser opens: nothing is spent yet, so stop at once.
+        case stopNow
+    }
+
+    /// The checks before the browser opens are running (a request to Cloud Elements among them).
+    public func checking(_ running: Bool) {
+        state.sync { checkingFirst = running }
     }
 
     /// The request to Cloud Elements is on its way (nil: it is not).
@@ -24,6 +32,7 @@ public final class CancelSignal: @unchecked Sendable {
     /// A Ctrl-C came: what it means, and the listener woken if it is waiting.
     public func interrupt() -> Interrupt {
         let meaning: Interrupt = state.sync {
+            if checkingFirst { return .stopNow }
             guard let seconds = sendingFor else { return .endWait }
             interruptsWhileSending += 1
             return interruptsWhileSending == 1 ? .finishingRequest(seconds: seconds) : .stopWaiting

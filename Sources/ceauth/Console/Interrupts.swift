@@ -16,6 +16,9 @@ enum Interrupts {
                     break
                 case .finishingRequest(let seconds):
                     console.fail(Message("finishing the request already sent to Cloud Elements, at most \(seconds) s; Ctrl-C again to stop waiting (the instance may then exist)"))
+                case .stopNow:
+                    console.fail(Message("interrupted before the browser opened; nothing was created"))
+                    OS.exitNow(ExitStatus.interrupted)
                 case .stopWaiting:
                     console.fail(Message("stopped waiting for Cloud Elements; the instance may exist: look for it in the Cloud Elements console before running ceauth again"))
                     OS.exitNow(ExitStatus.interrupted)
