@@ -145,8 +145,11 @@ public struct LoginFlow {
         }
 
         let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits, bind: bindListener)
-        let noticePage = try library.page("notice.html")
-        listener.strayPage = { status, reason in HTMLPage.render(noticePage, values: Self.stray(status: status, reason: reason)) }
+        // A stray request gets the failure page's layout in the notice tone.
+        let noticePage = try library.page("failure.html")
+        listener.strayPage = { status, reason in
+            HTMLPage.render(noticePage, values: Self.stray(status: status, reason: reason).merging(["tone": "note"]) { _, tone in tone })
+        }
         defer { listener.close() }
         log("listening on \(listener.addresses.joined(separator: " and ")) port \(listener.port)")
 
@@ -184,7 +187,7 @@ public struct LoginFlow {
         // One next step per page; the details are on the page and in the terminal.
         func fail(_ title: String, _ error: Error, next: String) -> Error {
             pending.respond(status: 400, html: HTMLPage.render(failurePage, values: [
-                "title": title, "message": safe.lines("\(error)"), "next": next,
+                "title": title, "message": safe.lines("\(error)"), "next": next, "tone": "bad",
             ]))
             return error
         }

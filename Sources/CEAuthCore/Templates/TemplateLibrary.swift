@@ -80,7 +80,7 @@ public struct TemplateLibrary: Sendable {
         return template
     }
 
-    /// An HTML page template (`success.html`, `failure.html`, `notice.html`) as text, with each
+    /// An HTML page template (`success.html`, `failure.html`) as text, with each
     /// `<!--#include NAME-->` line replaced by that file (the pages share `page.css`).
     public func page(_ name: String) throws(TemplateError) -> String {
         guard let data = files[name], let text = String(data: data, encoding: .utf8) else {

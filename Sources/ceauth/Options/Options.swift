@@ -19,8 +19,7 @@ enum Completions {
 
     /// The built-in elements and those of CEAUTH_TEMPLATES.
     static let elements = CompletionKind.custom { _, _, prefix in
-        var options = LoginOptions(element: "")
-        options.templatesDirectory = nil
+        let options = LoginOptions(element: "")
         let library = (try? options.library(environment: ProcessInfo.processInfo.environment)) ?? .builtIn
         return library.elementKeys.filter { $0.hasPrefix(prefix) }
     }
