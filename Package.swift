@@ -51,16 +51,16 @@ let package = Package(
         ),
         // Google and Cloud Elements as the reference describes them, a raw HTTP client and a
         // locked box: one implementation for the tests and the stress tool.
-        .target(name: "CEAuthFakes", dependencies: ["CEAuthCore"]),
+        .target(name: "CEAuthSandbox", dependencies: ["CEAuthCore"]),
         // Floods a waiting `ceauth login` with junk, then sends the genuine redirect (Scripts/stress).
         .executableTarget(
             name: "ceauth-stress",
-            dependencies: ["CEAuthCore", "CEAuthFakes"],
+            dependencies: ["CEAuthCore", "CEAuthSandbox"],
             path: "Sources/CEAuthStress"
         ),
         .testTarget(
             name: "CEAuthCoreTests",
-            dependencies: ["CEAuthCore", "CEAuthFakes"],
+            dependencies: ["CEAuthCore", "CEAuthSandbox"],
             resources: [.copy("Fixtures")]
         ),
     ],

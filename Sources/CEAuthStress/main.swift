@@ -5,7 +5,7 @@
 //   ceauth-stress [--requests N] [--clients N] [--idle N] [--during] [--binary PATH]
 // --during sends the genuine redirect when half the junk is done, while the rest still flows.
 import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 import Foundation
 import Glibc
 
@@ -85,7 +85,7 @@ let options = Options(CommandLine.arguments)
 guard FileManager.default.isExecutableFile(atPath: options.binary) else { fail("no ceauth binary at \(options.binary); build it or pass --binary") }
 
 // The tests' fake Cloud Elements, answering every POST /instances with a created instance.
-let cloudElements = try FakeCloudElements(google: try FakeGoogle(), .answer(.json(200, .object([
+let cloudElements = try EmulatedCloudElements(google: try EmulatedGoogle(), .answer(.json(200, .object([
     "id": .integer(777_001), "name": .string("stress"), "token": .string("STRESS-INSTANCE-TOKEN"),
     "element": .object(["key": .string("gmail")]),
 ]))))

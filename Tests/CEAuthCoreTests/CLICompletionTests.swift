@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// Shell completion, through bash itself: the script ceauth generates, sourced, and its
 /// completion function called as bash calls it when Tab is pressed.

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// `ceauth url` and `ceauth create`: a flow the caller runs itself, the code handed over on
 /// standard input; and `login --dry-run`.
@@ -21,7 +21,7 @@ extension CLITests {
         #expect(text.status == 0, "stderr: \(text.stderr)")
         let url = try #require(URLComponents(string: text.stdout.trimmingCharacters(in: .newlines)))
         let query = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
-        #expect(query["client_id"] == TestSecrets.clientID)
+        #expect(query["client_id"] == SandboxSecrets.clientID)
         #expect(query["redirect_uri"]?.hasPrefix("http://127.0.0.1:") == true)
         #expect(query["scope"] == "https://www.googleapis.com/auth/calendar")
         #expect(query["state"]?.count == 43 && query["access_type"] == "offline" && query["prompt"] == "consent")

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// `ceauth delete`: at Cloud Elements, then the keyfile entry; never without a yes.
 extension CLITests {

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The second hardening round through the `ceauth` binary: each defect as a user or an
 /// attacker meets it, on real processes, files and sockets.
@@ -145,9 +145,9 @@ extension CLITests {
     /// terminal line itself, for every secret.
     @Test(arguments: [980, 1000 - 3, 1200 - 75 - 5])
     func aLongServerMessageNeverShowsPartOfASecret(padding: Int) throws {
-        for secret in TestSecrets.all {
+        for secret in SandboxSecrets.all {
             let message = String(repeating: "m", count: padding) + secret + " was refused"
-            let harness = try LoginHarness(cloudElements: .answer(FakeCloudElements.error(400, message)))
+            let harness = try LoginHarness(cloudElements: .answer(EmulatedCloudElements.error(400, message)))
             let browser = TestBrowser()
             let run = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: browser)
             #expect(run.status == 4)
@@ -162,7 +162,7 @@ extension CLITests {
     }
 
     @Test func aCreatedInstanceWhoseNameAndKeyAreHostileIsShownSafely() throws {
-        let name = "mine \(TestSecrets.org)" + Self.hostile
+        let name = "mine \(SandboxSecrets.org)" + Self.hostile
         let harness = try LoginHarness(cloudElements: .answer(.json(200, .object([
             "id": .integer(481_234), "name": .string(name), "token": .string("INSTANCETOKEN-1-\u{1b}[31mred"),
             "element": .object(["key": .string("gmail" + Self.hostile)]),
@@ -182,7 +182,7 @@ extension CLITests {
         let page = try #require(browser.page.current)
         #expect(page.status == 200)
         #expect(page.body.contains("mine &lt;redacted&gt;"))
-        #expect(!page.body.contains(TestSecrets.org))
+        #expect(!page.body.contains(SandboxSecrets.org))
         expectNothingUnsafe(page.body.replacingOccurrences(of: "\n", with: " "), "page")
     }
 
@@ -256,7 +256,7 @@ extension CLITests {
     }
 
     static let earlyRefusals: [EarlyRefusal] = [
-        EarlyRefusal(name: "a secret ending in CR", arguments: [], environment: ["CEAUTH_ORG_SECRET": TestSecrets.org + "\r"],
+        EarlyRefusal(name: "a secret ending in CR", arguments: [], environment: ["CEAUTH_ORG_SECRET": SandboxSecrets.org + "\r"],
                      saying: "CEAUTH_ORG_SECRET contains a carriage return (CR)"),
         EarlyRefusal(name: "a client id with a line feed", arguments: [], environment: ["CEAUTH_CLIENT_ID": "id\nX-Injected: 1"],
                      saying: "CEAUTH_CLIENT_ID contains a line feed (LF)"),

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The binary on a host whose loopback has no IPv4 address, made real with a network
 /// namespace (needs root or user namespaces; skipped where neither is available).
@@ -36,7 +36,7 @@ extension CLITests {
 
         """.utf8).write(to: URL(fileURLWithPath: browser))
         chmod(browser, 0o755)
-        var env = TestSecrets.environment
+        var env = SandboxSecrets.environment
         env["BROWSER"] = browser
         env["HOME"] = directory.path
         // Nothing answers at this address inside the namespace: the POST cannot connect (exit 5),

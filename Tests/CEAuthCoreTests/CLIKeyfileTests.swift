@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The keyfile under real processes: runs at the same moment, and a run killed mid-save.
 extension CLITests {

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// `login --paste`: the address the browser ended on, pasted into ceauth while its listener
 /// keeps waiting; exactly the listener's checks; whichever comes first wins.

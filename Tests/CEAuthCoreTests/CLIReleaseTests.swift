@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The lean single-file ceauth: it writes nothing but the keyfile, and the release binary
 /// (Scripts/release) runs where the Swift toolchain is not.

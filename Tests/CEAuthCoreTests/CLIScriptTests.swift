@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The commands scripts use to live with their instances: list, show, token, header, elements.
 extension CLITests {
@@ -112,7 +112,7 @@ extension CLITests {
         let run = try run(["header", "12"], environment: env)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         // The secrets are what was asked for here, on stdout only.
-        #expect(run.stdout == "User \(TestSecrets.user), Organization \(TestSecrets.org), Element TOKEN-twin-b\n")
+        #expect(run.stdout == "User \(SandboxSecrets.user), Organization \(SandboxSecrets.org), Element TOKEN-twin-b\n")
         #expect(run.stderr.isEmpty)
         var missing = env
         missing["CEAUTH_ORG_SECRET"] = nil
@@ -179,13 +179,13 @@ extension CLITests {
     }
 
     @Test func pagingThatNeverEndsIsAnUnusableAnswer() throws {
-        let server = try FakeHTTPServer { _ in
-            var response = FakeResponse.json(200, .array([.object(["id": .integer(1), "name": .string("x")])]))
+        let server = try EmulatorServer { _ in
+            var response = EmulatorResponse.json(200, .array([.object(["id": .integer(1), "name": .string("x")])]))
             response.headers.append(("Elements-Next-Page-Token", "again"))
             return response
         }
         defer { server.stop() }
-        var env = TestSecrets.environment
+        var env = SandboxSecrets.environment
         env["CEAUTH_BASE_URL"] = server.baseURL + "/elements/api-v2"
         env["HOME"] = TemporaryDirectory().path
         let run = try run(["list", "--remote"], environment: env)
@@ -201,7 +201,7 @@ extension CLITests {
         let token = try JSONValue.parse(Data(try run(["token", "mail-bot", "--json"], environment: env).stdout.utf8))
         #expect(token["token"] == created["token"] && token["name"] == .string("mail-bot"))
         let header = try JSONValue.parse(Data(try run(["header", "12", "--json"], environment: env).stdout.utf8))
-        #expect(header["header"] == .string("User \(TestSecrets.user), Organization \(TestSecrets.org), Element TOKEN-twin-b"))
+        #expect(header["header"] == .string("User \(SandboxSecrets.user), Organization \(SandboxSecrets.org), Element TOKEN-twin-b"))
         #expect(try run(["config", "set", "env", "eu", "--json"], environment: env).stdout == #"{"profile":"default","key":"env","value":"eu"}"# + "\n")
         let unset = try run(["config", "get", "tags", "--json"], environment: env)
         #expect(unset.status == 1 && unset.stdout == #"{"profile":"default","key":"tags","value":null}"# + "\n")

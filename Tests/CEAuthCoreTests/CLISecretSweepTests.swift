@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// Every failure path outside Cloud Elements (those are in CLIFaultTests), run through the
 /// binary with --verbose: each ends with its exit code and a message, and none of the secrets

@@ -1,4 +1,4 @@
-import CEAuthFakes
+import CEAuthSandbox
 import Foundation
 import Glibc
 import Testing
@@ -25,7 +25,7 @@ extension CLITests {
 
     @Test func hintsNameTheCause() throws {
         // invalid_client from Google, through Cloud Elements: the client id or secret.
-        let harness = try LoginHarness(cloudElements: .answer(FakeCloudElements.error(
+        let harness = try LoginHarness(cloudElements: .answer(EmulatedCloudElements.error(
             400, "Error while retrieving the OAuth token from the provider", provider: #"{"error":"invalid_client","error_description":"Unauthorized"}"#)))
         let refused = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
         #expect(refused.status == 4)
@@ -115,9 +115,9 @@ extension CLITests {
 extension CLITests {
     /// Ctrl-C during the check before the browser: nothing is spent, so it stops at once.
     @Test func ctrlCDuringTheCheckBeforeTheBrowserStopsAtOnce() throws {
-        let silent = try FakeHTTPServer { _ in nil }
+        let silent = try EmulatorServer { _ in nil }
         defer { silent.stop() }
-        var env = TestSecrets.environment
+        var env = SandboxSecrets.environment
         env["CEAUTH_BASE_URL"] = silent.baseURL + "/elements/api-v2"
         let home = TemporaryDirectory()
         env["HOME"] = home.path

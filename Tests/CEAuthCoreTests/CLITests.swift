@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The `ceauth` executable itself, run as a user or script would, against the fakes.
 /// Checks exit codes, stdout for scripts, and that no secret reaches either stream.
@@ -87,7 +87,7 @@ import CEAuthFakes
     }
 
     func expectNoSecrets(_ run: Run, allowToken token: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
-        for secret in TestSecrets.all {
+        for secret in SandboxSecrets.all {
             #expect(!run.stdout.contains(secret) && !run.stderr.contains(secret), "secret in output", sourceLocation: sourceLocation)
         }
         #expect(!run.stderr.contains("INSTANCETOKEN-") || token != nil, "token on stderr", sourceLocation: sourceLocation)
@@ -145,10 +145,10 @@ import CEAuthFakes
         let run = try run(["login", "gmail"], environment: ["HOME": "/tmp", "CEAUTH_USER_SECRET": "x"])
         #expect(run.status == 64)
         #expect(run.stderr.contains("CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET"))
-        let unknown = try self.run(["login", "outlook"], environment: TestSecrets.environment)
+        let unknown = try self.run(["login", "outlook"], environment: SandboxSecrets.environment)
         #expect(unknown.status == 64)
         #expect(unknown.stderr.contains("known elements: gmail, googlecalendar"))
-        let usage = try self.run(["login"], environment: TestSecrets.environment)
+        let usage = try self.run(["login"], environment: SandboxSecrets.environment)
         #expect(usage.status == 64)
     }
 
@@ -202,7 +202,7 @@ import CEAuthFakes
         #expect(harness.cloudElements.postCount == 1)
         #expect(run.stderr.contains("token: INSTANCETOKEN-"))
         #expect(run.stderr.contains("id:    48"))
-        for secret in TestSecrets.all { #expect(!run.stderr.contains(secret)) }
+        for secret in SandboxSecrets.all { #expect(!run.stderr.contains(secret)) }
     }
 
     @Test func ctrlCEndsTheWaitCleanly() throws {

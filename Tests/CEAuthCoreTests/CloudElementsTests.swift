@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 @Suite struct CloudElementsTests {
     let credentials = CloudElementsCredentials(userSecret: Secret("u-secret"), organizationSecret: Secret("o-secret"))
@@ -75,7 +75,7 @@ import CEAuthFakes
     @Test(arguments: [false, true])
     func realTransportStopsReadingPastItsLimit(closeDelimited: Bool) throws {
         let big = Data(repeating: 0x7B, count: 3 * 1024 * 1024)
-        let server = try FakeHTTPServer { _ in FakeResponse(status: 200, body: big, closeDelimited: closeDelimited) }
+        let server = try EmulatorServer { _ in EmulatorResponse(status: 200, body: big, closeDelimited: closeDelimited) }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
@@ -88,7 +88,7 @@ import CEAuthFakes
     }
 
     @Test func aDroppedConnectionMayHaveBeenActedOn() throws {
-        let server = try FakeHTTPServer { _ in FakeResponse(status: 0, dropConnection: true) }
+        let server = try EmulatorServer { _ in EmulatorResponse(status: 0, dropConnection: true) }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
@@ -108,7 +108,7 @@ import CEAuthFakes
     }
 
     @Test func realTransportTimesOutOnAHungServer() throws {
-        let server = try FakeHTTPServer { _ in nil }
+        let server = try EmulatorServer { _ in nil }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 1)
@@ -118,8 +118,8 @@ import CEAuthFakes
     }
 
     @Test func realTransportReachesAnIPv6Literal() throws {
-        let server = try FakeHTTPServer(host: "::1") { request in
-            FakeResponse(status: 201, body: Data("\(request.method) \(request.path) \(request.headers["host"] ?? "")".utf8))
+        let server = try EmulatorServer(host: "::1") { request in
+            EmulatorResponse(status: 201, body: Data("\(request.method) \(request.path) \(request.headers["host"] ?? "")".utf8))
         }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
@@ -134,9 +134,9 @@ import CEAuthFakes
     @Test(arguments: ["NOT HTTP AT ALL", "{\"id\": 1, \"token\": \"t\"}"])
     func anAnswerThatIsNotHTTPMayHaveBeenActedOn(answer: String) throws {
         let received = Locked<Int>(0)
-        let server = try FakeHTTPServer { request in
+        let server = try EmulatorServer { request in
             received.with { $0 = request.body.count }
-            return FakeResponse(status: 0, raw: Data(answer.utf8))
+            return EmulatorResponse(status: 0, raw: Data(answer.utf8))
         }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
@@ -152,9 +152,9 @@ import CEAuthFakes
 
     @Test func realTransportDoesNotFollowRedirects() throws {
         let hits = Locked(0)
-        let server = try FakeHTTPServer { request in
+        let server = try EmulatorServer { request in
             hits.with { $0 += 1 }
-            return FakeResponse(status: 307, headers: [("Location", "/elsewhere")])
+            return EmulatorResponse(status: 307, headers: [("Location", "/elsewhere")])
         }
         defer { server.stop() }
         let request = HTTPRequest(method: "POST", url: URL(string: server.baseURL + "/instances")!,
@@ -197,16 +197,16 @@ import CEAuthFakes
 
 @Suite struct RedactorTests {
     @Test func secretsInAnyTextAreReplaced() {
-        let redactor = Redactor(environment: TestSecrets.environment)
-        let text = "org \(TestSecrets.org), user \(TestSecrets.user), client \(TestSecrets.clientSecret), id \(TestSecrets.clientID)"
+        let redactor = Redactor(environment: SandboxSecrets.environment)
+        let text = "org \(SandboxSecrets.org), user \(SandboxSecrets.user), client \(SandboxSecrets.clientSecret), id \(SandboxSecrets.clientID)"
         let redacted = redactor.redact(text)
-        for secret in TestSecrets.all { #expect(!redacted.contains(secret)) }
+        for secret in SandboxSecrets.all { #expect(!redacted.contains(secret)) }
         // The client id is not a secret and stays readable.
-        #expect(redacted.contains(TestSecrets.clientID))
+        #expect(redacted.contains(SandboxSecrets.clientID))
         #expect(redacted.components(separatedBy: "<redacted>").count == 4)
         // A combining mark after a secret makes another character; the secret is still found.
-        #expect(redactor.redact("x \(TestSecrets.org)\u{301} y") == "x <redacted>\u{301} y")
-        #expect(redactor.redact("\u{301}\(TestSecrets.user)\u{20DD}") == "\u{301}<redacted>\u{20DD}")
+        #expect(redactor.redact("x \(SandboxSecrets.org)\u{301} y") == "x <redacted>\u{301} y")
+        #expect(redactor.redact("\u{301}\(SandboxSecrets.user)\u{20DD}") == "\u{301}<redacted>\u{20DD}")
         // A value too short to be a real secret would blank out ordinary words.
         #expect(Redactor(["a", "ab"]).redact("a cab") == "a cab")
     }
@@ -268,7 +268,7 @@ import CEAuthFakes
 
     @Test func loopbackIsNeverProxied() throws {
         let proxy = try RecordingProxy()
-        let server = try FakeHTTPServer { _ in FakeResponse(status: 200, body: Data("direct".utf8)) }
+        let server = try EmulatorServer { _ in EmulatorResponse(status: 200, body: Data("direct".utf8)) }
         defer { server.stop() }
         let response = try post(server.baseURL + "/instances", ["http_proxy": proxy.url, "all_proxy": proxy.url])
         #expect(String(decoding: response.body, as: UTF8.self) == "direct")

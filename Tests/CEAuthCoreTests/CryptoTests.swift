@@ -1,6 +1,6 @@
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 @Suite struct CryptoTests {
     @Test func pkceMatchesRFC7636AppendixB() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The second hardening round's pure checks: each refuses, before the browser opens, an input
 /// that used to pass and fail only after the code was spent.
@@ -15,7 +15,7 @@ import CEAuthFakes
     @Test(arguments: ["CEAUTH_USER_SECRET", "CEAUTH_ORG_SECRET", "CEAUTH_CLIENT_ID", "CEAUTH_CLIENT_SECRET"],
           ["\r", "\n", "\u{01}", "\u{7F}", "\u{85}"])
     func aControlCharacterInAVariableIsNamedNeverShown(variable: String, character: String) {
-        var environment = TestSecrets.environment
+        var environment = SandboxSecrets.environment
         let value = "VALUE-77aa" + character
         environment[variable] = value
         #expect {
@@ -28,8 +28,8 @@ import CEAuthFakes
     }
 
     @Test func aCarriageReturnIsSaidPlainly() {
-        var environment = TestSecrets.environment
-        environment["CEAUTH_ORG_SECRET"] = TestSecrets.org + "\r"
+        var environment = SandboxSecrets.environment
+        environment["CEAUTH_ORG_SECRET"] = SandboxSecrets.org + "\r"
         #expect {
             try plan(environment)
         } throws: { error in
@@ -44,7 +44,7 @@ import CEAuthFakes
     ])
     func aRedirectPathThatBrowsersRewriteIsRefused(uri: String) {
         #expect {
-            try plan(TestSecrets.environment) { $0.redirectURI = uri }
+            try plan(SandboxSecrets.environment) { $0.redirectURI = uri }
         } throws: { error in
             guard case ListenerError.invalidRedirectURI = error else { return false }
             return "\(error)".contains("browsers resolve")
@@ -54,7 +54,7 @@ import CEAuthFakes
     @Test(arguments: ["http://127.0.0.1:8080/a.b/..c/cb", "http://127.0.0.1:8080/.well-known/cb", "http://127.0.0.1:8080/cb..",
                       "http://127.0.0.1:8080/"])
     func dotsInsideASegmentAreFine(uri: String) throws {
-        #expect(try plan(TestSecrets.environment) { $0.redirectURI = uri }.redirect.port == 8080)
+        #expect(try plan(SandboxSecrets.environment) { $0.redirectURI = uri }.redirect.port == 8080)
     }
 
     @Test(arguments: [".", ".."])
@@ -76,11 +76,11 @@ import CEAuthFakes
 
 /// The one output filter: escape, redact, then shorten.
 @Suite struct SafeTextTests {
-    let safe = SafeText(redactor: Redactor(environment: TestSecrets.environment))
+    let safe = SafeText(redactor: Redactor(environment: SandboxSecrets.environment))
 
     /// Every cut position through every secret, for both the terminal line and a page value:
     /// no part of a secret survives a cut, because the cut comes after the redaction.
-    @Test(arguments: TestSecrets.all)
+    @Test(arguments: SandboxSecrets.all)
     func truncationNeverLeavesPartOfASecret(secret: String) {
         for limit in [safe.maxLineLength, 1000] {
             for inside in 0...secret.count {
@@ -102,7 +102,7 @@ import CEAuthFakes
         // Columns of ceauth's own listings keep their tabs.
         #expect(safe.lines("gmail\tGmail") == "gmail\tGmail")
         // Secrets are found even when escapes surround them.
-        #expect(safe.lines("\u{1b}[1m\(TestSecrets.org)\u{1b}[0m") == #"\x1b[1m<redacted>\x1b[0m"#)
+        #expect(safe.lines("\u{1b}[1m\(SandboxSecrets.org)\u{1b}[0m") == #"\x1b[1m<redacted>\x1b[0m"#)
     }
 
     @Test func ordinaryTextIsUntouched() {

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The keyfile's folder, the keyfile and its lock: who owns them and who can write into them.
 @Suite struct KeyfilePlaceTests {

@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 @Suite struct KeyfileTests {
     func entry(_ id: Int64, base: String = "https://api.cloud-elements.com/elements/api-v2") -> KeyfileEntry {

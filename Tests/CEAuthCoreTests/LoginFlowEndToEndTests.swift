@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The real `login` flow against fake Google and Cloud Elements on 127.0.0.1: a real listener
 /// on a real port, the real URLSession transport, a real keyfile.
@@ -49,7 +49,7 @@ import CEAuthFakes
         #expect(page.headers["referrer-policy"] == "no-referrer")
 
         // Nothing said on the terminal carries a secret or the token.
-        for secret in TestSecrets.all + [result.instance.token.value] {
+        for secret in SandboxSecrets.all + [result.instance.token.value] {
             #expect(!harness.allOutput.contains(secret))
         }
         print("e2e \(element): redirect to done in \(String(format: "%.1f", result.secondsFromRedirectToDone * 1000)) ms")
@@ -188,7 +188,7 @@ import CEAuthFakes
         #expect(harness.cloudElements.postCount == 0)
         // An element Cloud Elements does not have is found the same way.
         let client = CloudElementsClient(baseURL: URL(string: harness.cloudElements.baseURL)!,
-                                         credentials: CloudElementsCredentials(userSecret: Secret(TestSecrets.user), organizationSecret: Secret(TestSecrets.org)),
+                                         credentials: CloudElementsCredentials(userSecret: Secret(SandboxSecrets.user), organizationSecret: Secret(SandboxSecrets.org)),
                                          transport: CurlTransport(environment: [:]), timeoutSeconds: 5)
         #expect(throws: Never.self) { try client.preflight(element: "gmail") }
         #expect {
@@ -219,7 +219,7 @@ import CEAuthFakes
     }
 
     @Test func serverErrorFromCloudElementsIsReportedOncePerCode() throws {
-        let body = FakeCloudElements.error(500, "Internal failure", provider: "upstream said no").body
+        let body = EmulatedCloudElements.error(500, "Internal failure", provider: "upstream said no").body
         let harness = try LoginHarness(cloudElements: .fail(status: 500, body: body))
         let result = harness.run("googlecalendar")
         guard case .failure(let error) = result else { Issue.record("expected a failure"); return }
@@ -369,7 +369,7 @@ import CEAuthFakes
         #expect(hung.cloudElements.postCount == 1)
         let all = outputs.joined(separator: "\n")
         #expect(all.contains("log: listening on 127.0.0.1"))
-        for secret in TestSecrets.all {
+        for secret in SandboxSecrets.all {
             #expect(!all.contains(secret), "a secret leaked into the output")
         }
     }

@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 @Suite struct LoginOptionsTests {
     var environment: [String: String] {
-        TestSecrets.environment.merging(["HOME": "/home/u"]) { _, new in new }
+        SandboxSecrets.environment.merging(["HOME": "/home/u"]) { _, new in new }
     }
 
     func plan(_ configure: (inout LoginOptions) -> Void = { _ in }, environment: [String: String]? = nil) throws -> LoginPlan {

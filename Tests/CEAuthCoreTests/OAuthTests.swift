@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 @Suite struct OAuthTests {
     func query(_ url: URL) -> [String: String] {

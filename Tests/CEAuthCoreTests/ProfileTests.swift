@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// The config file, profiles and secret commands: flags > environment > profile > defaults.
 @Suite struct ProfileTests {
@@ -95,9 +95,9 @@ extension CLITests {
         env["CEAUTH_USER_SECRET"] = nil
         // Like `pass show ce/user`: the command holds no secret, it prints one.
         let printer = harness.directory.path + "/print-user-secret"
-        try Data("#!/bin/sh\necho \(TestSecrets.user)\n".utf8).write(to: URL(fileURLWithPath: printer))
+        try Data("#!/bin/sh\necho \(SandboxSecrets.user)\n".utf8).write(to: URL(fileURLWithPath: printer))
         chmod(printer, 0o700)
-        let set = [["config", "set", "client-id", TestSecrets.clientID, "--profile", "work"],
+        let set = [["config", "set", "client-id", SandboxSecrets.clientID, "--profile", "work"],
                    ["config", "set", "user-secret-command", printer, "--profile", "work"],
                    ["config", "set", "tags", "team-a, nightly", "--profile", "work"]]
         for arguments in set { #expect(try run(arguments, environment: env).status == 0) }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 func fixture(_ name: String) throws -> JSONValue {
     let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))

@@ -131,7 +131,7 @@ public enum OS {
 
     /// poll(2) for readability; which of `fds` are ready (any event, hang-ups included), or nil
     /// with errno set. An empty result means the timeout passed.
-    static func waitReadable(_ fds: [Int32], timeoutMilliseconds: Int32) -> [Bool]? {
+    public static func waitReadable(_ fds: [Int32], timeoutMilliseconds: Int32) -> [Bool]? {
         var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         let ready = poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
         guard ready >= 0 else { return nil }
@@ -416,6 +416,53 @@ public enum OS {
         return readAll(fd).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    // MARK: threads
+
+    /// Runs `body` on a new detached thread of its own: for servers whose handlers block (a
+    /// hung answer must not starve a shared pool). Returns false when no thread could start.
+    @discardableResult
+    public static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let started = pthread_create(&thread, nil, { context in
+            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }, context)
+        guard started == 0 else {
+            Unmanaged<ThreadBody>.fromOpaque(context).release()
+            return false
+        }
+        pthread_detach(thread)
+        return true
+    }
+
+    /// A mutual-exclusion lock (pthread mutex), for state that threads share.
+    public final class Lock: @unchecked Sendable {
+        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        public init() { pthread_mutex_init(mutex, nil) }
+        deinit {
+            pthread_mutex_destroy(mutex)
+            mutex.deallocate()
+        }
+        public func withLock<R>(_ body: () throws -> R) rethrows -> R {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return try body()
+        }
+    }
+
+    /// Sleeps this thread (for servers that hold an answer back).
+    public static func pause(seconds: Double) { sleep(seconds: seconds) }
+
+    /// Monotonic seconds, for deadlines outside this module.
+    public static var now: Double { monotonicSeconds() }
+
     public static let isMacOS = false
+}
+
+/// What a new thread runs, carried through pthread_create's context pointer.
+private final class ThreadBody {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }
 #endif

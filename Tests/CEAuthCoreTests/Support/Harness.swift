@@ -1,6 +1,6 @@
 import Foundation
 @testable import CEAuthCore
-import CEAuthFakes
+import CEAuthSandbox
 
 /// Plays the person at the browser with real HTTP: loads the authorization URL at the fake
 /// Google, then follows its redirect to ceauth's loopback listener and keeps the page it gets.
@@ -76,15 +76,15 @@ final class TemporaryDirectory {
 
 /// Fake Google and Cloud Elements plus a keyfile location: one end-to-end run of the flow.
 final class LoginHarness {
-    let google: FakeGoogle
-    let cloudElements: FakeCloudElements
+    let google: EmulatedGoogle
+    let cloudElements: EmulatedCloudElements
     let directory = TemporaryDirectory()
     let output = Locked<[String]>([])
     var keyfile: String { directory.path + "/config/ceauth/keys.json" }
 
-    init(google: FakeGoogle.Behaviour = .consent, cloudElements: FakeCloudElements.Behaviour = .normal) throws {
-        self.google = try FakeGoogle(google)
-        self.cloudElements = try FakeCloudElements(google: self.google, cloudElements)
+    init(google: EmulatedGoogle.Behaviour = .consent, cloudElements: EmulatedCloudElements.Behaviour = .normal) throws {
+        self.google = try EmulatedGoogle(google)
+        self.cloudElements = try EmulatedCloudElements(google: self.google, cloudElements)
     }
 
     deinit {
@@ -93,7 +93,7 @@ final class LoginHarness {
     }
 
     var environment: [String: String] {
-        var env = TestSecrets.environment
+        var env = SandboxSecrets.environment
         env["CEAUTH_BASE_URL"] = cloudElements.baseURL
         env["CEAUTH_AUTHORIZE_URL"] = google.authorizeURL
         env["HOME"] = directory.path

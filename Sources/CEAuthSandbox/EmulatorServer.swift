@@ -1,9 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-import Glibc
+#endif
 import CEAuthCore
 
 /// A request as a fake server sees it.
-public struct FakeRequest: Sendable {
+public struct EmulatorRequest: Sendable {
     public var method: String
     public var target: String
     public var headers: [String: String]
@@ -21,7 +24,7 @@ public struct FakeRequest: Sendable {
     }
 }
 
-public struct FakeResponse: Sendable {
+public struct EmulatorResponse: Sendable {
     public var status: Int
     public var headers: [(String, String)] = []
     public var body: Data = Data()
@@ -42,64 +45,63 @@ public struct FakeResponse: Sendable {
         self.raw = raw
     }
 
-    public static func json(_ status: Int, _ value: JSONValue) -> FakeResponse {
-        FakeResponse(status: status, headers: [("Content-Type", "application/json")], body: value.encoded())
+    public static func json(_ status: Int, _ value: JSONValue) -> EmulatorResponse {
+        EmulatorResponse(status: status, headers: [("Content-Type", "application/json")], body: value.encoded())
     }
 }
 
-/// A small threaded HTTP/1.1 server on 127.0.0.1, standing in for Google or Cloud Elements.
-/// Runs on its own threads (never the Swift concurrency pool) and stops when told.
-public final class FakeHTTPServer: @unchecked Sendable {
+/// A small threaded HTTP/1.1 server on loopback: the emulators' transport, in `ceauth sandbox`,
+/// `--sandbox` and the tests. A thread per connection (a hung answer blocks only its own);
+/// stops when told.
+public final class EmulatorServer: @unchecked Sendable {
     public let port: UInt16
     private let listener: Socket
-    private let handler: @Sendable (FakeRequest) -> FakeResponse?
-    private let lock = NSLock()
+    private let handler: @Sendable (EmulatorRequest) -> EmulatorResponse?
+    private let lock = OS.Lock()
     private var stopped = false
-    private var done = DispatchSemaphore(value: 0)
+    private var loopEnded = false
 
     public let host: String
     public var baseURL: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
 
     /// `handler` returning nil means: accept the request and never answer (a hung server).
-    public init(host: String = "127.0.0.1", handler: @escaping @Sendable (FakeRequest) -> FakeResponse?) throws {
+    /// `port` 0 takes a free one.
+    public init(host: String = "127.0.0.1", port: UInt16 = 0,
+                handler: @escaping @Sendable (EmulatorRequest) -> EmulatorResponse?) throws {
         self.host = host
-        listener = try Socket.listen(host: host, port: 0)
-        port = try listener.localPort()
+        listener = try Socket.listen(host: host, port: port)
+        self.port = try listener.localPort()
         self.handler = handler
-        let thread = Thread { [self] in acceptLoop() }
-        thread.start()
+        guard OS.startThread({ [self] in acceptLoop() }) else {
+            listener.close()
+            throw SocketError("cannot start a thread for the server on port \(self.port)", code: OS.lastError)
+        }
     }
 
     deinit { stop() }
 
+    /// Stops accepting and waits (at most a second) until the listening socket is closed.
     public func stop() {
-        lock.lock()
-        let wasStopped = stopped
-        stopped = true
-        lock.unlock()
-        if !wasStopped { done.wait() }
+        lock.withLock { stopped = true }
+        let until = OS.now + 1
+        while !lock.withLock({ loopEnded }) && OS.now < until { OS.pause(seconds: 0.005) }
     }
 
-    private var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped
-    }
+    private var isStopped: Bool { lock.withLock { stopped } }
 
     private func acceptLoop() {
         while !isStopped {
-            var fds = [pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 1, 50) > 0, let client = try? listener.accept() {
+            if OS.waitReadable([listener.fd], timeoutMilliseconds: 50)?.first == true, let client = try? listener.accept() {
                 let handler = self.handler
                 let box = SocketBox(client)
-                Thread { FakeHTTPServer.serve(box.socket, handler) }.start()
+                if !OS.startThread({ EmulatorServer.serve(box.socket, handler) }) { client.close() }
             }
         }
         listener.close()
-        done.signal()
+        lock.withLock { loopEnded = true }
     }
 
-    private static func serve(_ socket: Socket, _ handler: @Sendable (FakeRequest) -> FakeResponse?) {
+    private static func serve(_ socket: Socket, _ handler: @Sendable (EmulatorRequest) -> EmulatorResponse?) {
         try? socket.setReceiveTimeout(seconds: 10)
         var buffer: [UInt8] = []
         var head: HTTPRequestHead?
@@ -118,7 +120,7 @@ public final class FakeHTTPServer: @unchecked Sendable {
         }
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }
-        let request = FakeRequest(method: head.method, target: head.target, headers: headers, body: Data(body))
+        let request = EmulatorRequest(method: head.method, target: head.target, headers: headers, body: Data(body))
         guard let response = handler(request) else {
             // Hung server: hold the connection until the client gives up.
             _ = try? socket.receive(blocking: true)
@@ -163,18 +165,18 @@ public enum RawHTTP {
     public static func request(_ urlString: String, method: String = "GET", headers: [(String, String)] = [],
                         body: Data = Data(), timeout: Int = 20) throws -> RawResponse {
         guard let url = URL(string: urlString), let host = url.host, let port = url.port else {
-            throw SocketError("bad URL \(urlString)", code: EINVAL)
+            throw SocketError("bad URL \(urlString)", code: OS.Code.invalidArgument)
         }
         var target = url.path.isEmpty ? "/" : url.path
         if let query = url.query { target += "?" + query }
-        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         let hostHeader = bare.contains(":") ? "[\(bare)]:\(port)" : "\(bare):\(port)"
         var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nConnection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" { text += "Content-Length: \(body.count)\r\n" }
         text += "\r\n"
         // Resolve "localhost" as browsers commonly do (IPv4 first); brackets off IPv6 literals.
-        let address = host == "localhost" ? "127.0.0.1" : host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let address = host == "localhost" ? "127.0.0.1" : bare
         return try send(Array(text.utf8) + Array(body), host: address, port: UInt16(port), timeout: timeout)
     }
 
@@ -191,15 +193,17 @@ public enum RawHTTP {
 
     public static func parse(_ bytes: [UInt8]) -> RawResponse {
         let text = String(decoding: bytes, as: UTF8.self)
-        let parts = text.components(separatedBy: "\r\n\r\n")
-        let headLines = parts[0].components(separatedBy: "\r\n")
+        let split = text.firstRange(of: "\r\n\r\n")
+        let head = split.map { text[..<$0.lowerBound] } ?? text[...]
+        // "\r\n" is one Character in Swift: split on newlines, not on the two-byte string.
+        let headLines = head.split(whereSeparator: \.isNewline)
         let status = Int(headLines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
         var headers: [String: String] = [:]
         for line in headLines.dropFirst() {
             if let colon = line.firstIndex(of: ":") {
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...]).trimmingWhitespace()
             }
         }
-        return RawResponse(status: status, headers: headers, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+        return RawResponse(status: status, headers: headers, body: split.map { String(text[$0.upperBound...]) } ?? "")
     }
 }

@@ -1,21 +1,23 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import CEAuthCore
 
-/// Thread-safe mutable state for the fakes.
+/// Thread-safe mutable state for the emulators.
 public final class Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = OS.Lock()
     private var value: Value
     public init(_ value: Value) { self.value = value }
     public func with<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
+        lock.withLock { body(&value) }
     }
     public var current: Value { with { $0 } }
 }
 
 /// Test credentials, distinctive enough that a leak is found by a plain search of the output.
-public enum TestSecrets {
+public enum SandboxSecrets {
     public static let user = "USERSECRET-5f1c9e7a"
     public static let org = "ORGSECRET-b2d48c31"
     public static let clientID = "1234-fakeclient.apps.googleusercontent.com"
@@ -34,7 +36,7 @@ public enum TestSecrets {
 /// authorization endpoint redirects to the loopback URI with code, state, scope, iss; the token
 /// endpoint redeems a code once, for the same client and redirect_uri, and refuses a code issued
 /// with a code_challenge when no code_verifier comes ("Missing code verifier.").
-public final class FakeGoogle: @unchecked Sendable {
+public final class EmulatedGoogle: @unchecked Sendable {
     public struct IssuedCode {
         public var clientID: String
         public var redirectURI: String
@@ -48,34 +50,34 @@ public final class FakeGoogle: @unchecked Sendable {
     public let codes = Locked<[String: IssuedCode]>([:])
     public let authorizationRequests = Locked<[[String: String]]>([])
     public let tokenRequests = Locked<Int>(0)
-    private(set) var server: FakeHTTPServer!
+    private(set) var server: EmulatorServer!
 
     public var authorizeURL: String { server.baseURL + "/o/oauth2/v2/auth" }
     public var tokenURL: String { server.baseURL + "/token" }
 
     public init(_ behaviour: Behaviour = .consent) throws {
         self.behaviour = Locked(behaviour)
-        server = try FakeHTTPServer { [unowned self] request in self.handle(request) }
+        server = try EmulatorServer { [unowned self] request in self.handle(request) }
     }
 
     public func stop() { server.stop() }
 
-    private func handle(_ request: FakeRequest) -> FakeResponse {
+    private func handle(_ request: EmulatorRequest) -> EmulatorResponse {
         switch (request.method, request.path) {
         case ("GET", "/o/oauth2/v2/auth"): return authorize(request.query)
         case ("POST", "/token"): return token(request.form)
-        default: return FakeResponse(status: 404)
+        default: return EmulatorResponse(status: 404)
         }
     }
 
-    private func authorize(_ query: [String: String]) -> FakeResponse {
+    private func authorize(_ query: [String: String]) -> EmulatorResponse {
         authorizationRequests.with { $0.append(query) }
-        guard query["client_id"] == TestSecrets.clientID else {
-            return FakeResponse(status: 401, body: Data("Error 401: invalid_client".utf8))
+        guard query["client_id"] == SandboxSecrets.clientID else {
+            return EmulatorResponse(status: 401, body: Data("Error 401: invalid_client".utf8))
         }
         guard query["response_type"] == "code", let redirect = query["redirect_uri"], let state = query["state"],
               redirect.hasPrefix("http://127.0.0.1:") || redirect.hasPrefix("http://[::1]:") || redirect.hasPrefix("http://localhost:") else {
-            return FakeResponse(status: 400, body: Data("Error 400: invalid_request".utf8))
+            return EmulatorResponse(status: 400, body: Data("Error 400: invalid_request".utf8))
         }
         var items: [(String, String)]
         switch behaviour.current {
@@ -83,25 +85,25 @@ public final class FakeGoogle: @unchecked Sendable {
             items = [("error", "access_denied"), ("state", state)]
         case .consent:
             let code = "4/0Afake" + (try! Crypto.randomBytes(count: 12)).base64URLEncoded
-            codes.with { $0[code] = IssuedCode(clientID: TestSecrets.clientID, redirectURI: redirect, challenge: query["code_challenge"]) }
+            codes.with { $0[code] = IssuedCode(clientID: SandboxSecrets.clientID, redirectURI: redirect, challenge: query["code_challenge"]) }
             items = [("state", state), ("code", code), ("scope", query["scope"] ?? ""),
                      ("iss", "https://accounts.google.com"), ("authuser", "0"), ("prompt", "consent")]
         }
-        return FakeResponse(status: 302, headers: [("Location", redirect + "?" + FormEncoding.query(items))])
+        return EmulatorResponse(status: 302, headers: [("Location", redirect + "?" + FormEncoding.query(items))])
     }
 
-    private func token(_ form: [String: String]) -> FakeResponse {
+    private func token(_ form: [String: String]) -> EmulatorResponse {
         tokenRequests.with { $0 += 1 }
-        func invalidGrant(_ text: String) -> FakeResponse {
+        func invalidGrant(_ text: String) -> EmulatorResponse {
             .json(400, .object(["error": .string("invalid_grant"), "error_description": .string(text)]))
         }
-        guard form["client_id"] == TestSecrets.clientID, form["client_secret"] == TestSecrets.clientSecret else {
+        guard form["client_id"] == SandboxSecrets.clientID, form["client_secret"] == SandboxSecrets.clientSecret else {
             return .json(401, .object(["error": .string("invalid_client"), "error_description": .string("Unauthorized")]))
         }
         guard form["grant_type"] == "authorization_code", let code = form["code"] else {
             return .json(400, .object(["error": .string("invalid_request")]))
         }
-        return codes.with { codes -> FakeResponse in
+        return codes.with { codes -> EmulatorResponse in
             guard var issued = codes[code], !issued.used else { return invalidGrant("Malformed auth code.") }
             guard form["redirect_uri"] == issued.redirectURI else { return invalidGrant("Bad Request") }  // Google: redirect_uri_mismatch
             if let challenge = issued.challenge {
@@ -121,12 +123,12 @@ public final class FakeGoogle: @unchecked Sendable {
 /// Cloud Elements' `POST /instances`: checks the Authorization header and the body, redeems
 /// the code at the (fake) Google token endpoint with `oauth.callback.url` as redirect_uri, and
 /// answers with an instance whose `configuration` echoes secrets, like the real service.
-public final class FakeCloudElements: @unchecked Sendable {
+public final class EmulatedCloudElements: @unchecked Sendable {
     public enum Behaviour: Sendable {
         case normal
         case fail(status: Int, body: Data)
         /// Any answer at all, for faults: huge bodies, dropped connections.
-        case answer(FakeResponse)
+        case answer(EmulatorResponse)
         case hang
     }
 
@@ -158,25 +160,25 @@ public final class FakeCloudElements: @unchecked Sendable {
     public let listPageSize = Locked(200)
     public let nextID = Locked<Int64>(480_000)
     public let answerTogether = Locked(0)
-    public let google: FakeGoogle
-    private(set) var server: FakeHTTPServer!
+    public let google: EmulatedGoogle
+    private(set) var server: EmulatorServer!
 
     public var baseURL: String { server.baseURL + "/elements/api-v2" }
     public var postCount: Int { bodies.current.count }
 
-    public init(google: FakeGoogle, _ behaviour: Behaviour = .normal) throws {
+    public init(google: EmulatedGoogle, _ behaviour: Behaviour = .normal) throws {
         self.google = google
         self.behaviour = Locked(behaviour)
-        server = try FakeHTTPServer { [unowned self] request in self.handle(request) }
+        server = try EmulatorServer { [unowned self] request in self.handle(request) }
     }
 
     public func stop() { server.stop() }
 
-    public static let platformHeader = "User \(TestSecrets.user), Organization \(TestSecrets.org)"
+    public static let platformHeader = "User \(SandboxSecrets.user), Organization \(SandboxSecrets.org)"
     public static let hubs = ["gmail": "general", "googlecalendar": "scheduling"]
 
     /// `GET /instances/{id}` (platform header) and `GET /hubs/{hub}/ping` (with the Element token).
-    private func get(_ request: FakeRequest) -> FakeResponse {
+    private func get(_ request: EmulatorRequest) -> EmulatorResponse {
         let parts = request.path.split(separator: "/").map(String.init)
         // login's check before the browser is counted apart, so `calls` shows what commands asked.
         if parts.count == 4 && parts[2] == "elements" { elementChecks.with { $0 += 1 } } else { calls.with { $0.append("GET " + request.path) } }
@@ -204,7 +206,7 @@ public final class FakeCloudElements: @unchecked Sendable {
                 .object(["id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid),
                          "disabled": .bool(instance.disabled), "element": .object(["key": .string(instance.element)])])
             }
-            var response = FakeResponse.json(200, .array(items))
+            var response = EmulatorResponse.json(200, .array(items))
             if offset + pageSize < all.count { response.headers.append(("Elements-Next-Page-Token", "page-\(offset + pageSize)")) }
             return response
         case (4, "instances"):
@@ -232,7 +234,7 @@ public final class FakeCloudElements: @unchecked Sendable {
     }
 
     /// `DELETE /instances/{id}` with the platform header: 200 and gone, or 404.
-    private func delete(_ request: FakeRequest) -> FakeResponse {
+    private func delete(_ request: EmulatorRequest) -> EmulatorResponse {
         calls.with { $0.append("DELETE " + request.path) }
         let parts = request.path.split(separator: "/").map(String.init)
         guard parts.count == 4, parts[2] == "instances", let id = Int64(parts[3]) else {
@@ -245,13 +247,13 @@ public final class FakeCloudElements: @unchecked Sendable {
         return .json(200, .object([:]))
     }
 
-    public static func error(_ status: Int, _ message: String, provider: String? = nil) -> FakeResponse {
+    public static func error(_ status: Int, _ message: String, provider: String? = nil) -> EmulatorResponse {
         var body: [String: JSONValue] = ["requestId": .string("5d6e7f80a1b2c3d4e5f60718"), "message": .string(message)]
         if let provider { body["providerMessage"] = .string(provider) }
         return .json(status, .object(body))
     }
 
-    private func handle(_ request: FakeRequest) -> FakeResponse? {
+    private func handle(_ request: EmulatorRequest) -> EmulatorResponse? {
         if request.method == "GET" { return get(request) }
         if request.method == "DELETE" { return delete(request) }
         // PUT /instances/{id}?reAuthenticate=true: the same body and redemption as a POST.
@@ -271,14 +273,14 @@ public final class FakeCloudElements: @unchecked Sendable {
         bodies.with { $0.append(parsed ?? .null) }
         // Hold each answer until this many POSTs have come, so their clients go on together.
         let until = monotonicSeconds() + 10
-        while bodies.current.count < answerTogether.current && monotonicSeconds() < until { usleep(2_000) }
+        while bodies.current.count < answerTogether.current && monotonicSeconds() < until { OS.pause(seconds: 0.002) }
         switch behaviour.current {
-        case .fail(let status, let body): return FakeResponse(status: status, body: body)
+        case .fail(let status, let body): return EmulatorResponse(status: status, body: body)
         case .answer(let response): return response
         case .hang: return nil
         case .normal: break
         }
-        guard request.headers["authorization"] == "User \(TestSecrets.user), Organization \(TestSecrets.org)" else {
+        guard request.headers["authorization"] == "User \(SandboxSecrets.user), Organization \(SandboxSecrets.org)" else {
             return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
         }
         guard request.headers["content-type"]?.hasPrefix("application/json") == true else {
