@@ -167,7 +167,7 @@ import CEAuthSandbox
         let result = try harness.run("gmail", browser: browser).get()
         #expect(forged.current.map(\.status) == [400, 400, 404, 400, 405])
         #expect(harness.cloudElements.postCount == 1)
-        #expect(harness.cloudElements.bodies.current.first?["providerData"]?["code"]?.stringValue?.hasPrefix("4/0Afake") == true)
+        #expect(harness.cloudElements.bodies.current.first?["providerData"]?["code"]?.stringValue?.hasPrefix("4/0A") == true)
         #expect(browser.page.current?.status == 200)
         #expect(harness.keyfileEntries().first?["id"] == .integer(result.instance.id))
     }

@@ -13,7 +13,16 @@ extension KeyfileEntry {
     public var host: String { URLComponents(string: baseURL)?.host ?? baseURL }
 
     /// One line naming the instance, for messages and candidate lists.
-    public var summary: String { "'\(name)' (id \(id), \(element), \(host))" }
+    public var summary: String { "'\(name)' (id \(id), \(element), \(isSandbox ? "sandbox" : host))" }
+
+    /// Made by the sandbox (`ceauth sandbox` or `--sandbox`): its baseUrl is on loopback under
+    /// `/sandbox/`. Such a token opens nothing real, and a real one never goes to the sandbox.
+    public var isSandbox: Bool { Self.isSandboxURL(baseURL) }
+
+    public static func isSandboxURL(_ url: String) -> Bool {
+        guard let parts = URLComponents(string: url), let host = parts.host else { return false }
+        return ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host) && parts.path.hasPrefix("/sandbox/")
+    }
 }
 
 /// No instance, or more than one, answers to the name or id given.

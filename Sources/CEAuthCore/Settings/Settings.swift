@@ -16,6 +16,8 @@ public enum Settings {
         public static let clientSecret = "CEAUTH_CLIENT_SECRET"
         public static let baseURL = "CEAUTH_BASE_URL"
         public static let authorizeURL = "CEAUTH_AUTHORIZE_URL"
+        public static let tokenURL = "CEAUTH_TOKEN_URL"
+        public static let revokeURL = "CEAUTH_REVOKE_URL"
         public static let keyfile = "CEAUTH_KEYFILE"
         public static let templates = "CEAUTH_TEMPLATES"
     }

@@ -5,121 +5,6 @@ import Foundation
 #endif
 import CEAuthCore
 
-/// Thread-safe mutable state for the emulators.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = OS.Lock()
-    private var value: Value
-    public init(_ value: Value) { self.value = value }
-    public func with<R>(_ body: (inout Value) -> R) -> R {
-        lock.withLock { body(&value) }
-    }
-    public var current: Value { with { $0 } }
-}
-
-/// Test credentials, distinctive enough that a leak is found by a plain search of the output.
-public enum SandboxSecrets {
-    public static let user = "USERSECRET-5f1c9e7a"
-    public static let org = "ORGSECRET-b2d48c31"
-    public static let clientID = "1234-fakeclient.apps.googleusercontent.com"
-    public static let clientSecret = "CLIENTSECRET-9a7e3d10"
-    public static let all = [user, org, clientSecret]
-
-    public static var environment: [String: String] {
-        [
-            "CEAUTH_USER_SECRET": user, "CEAUTH_ORG_SECRET": org,
-            "CEAUTH_CLIENT_ID": clientID, "CEAUTH_CLIENT_SECRET": clientSecret,
-        ]
-    }
-}
-
-/// Google's authorization and token endpoints, as the reference describes them: the
-/// authorization endpoint redirects to the loopback URI with code, state, scope, iss; the token
-/// endpoint redeems a code once, for the same client and redirect_uri, and refuses a code issued
-/// with a code_challenge when no code_verifier comes ("Missing code verifier.").
-public final class EmulatedGoogle: @unchecked Sendable {
-    public struct IssuedCode {
-        public var clientID: String
-        public var redirectURI: String
-        public var challenge: String?
-        public var used = false
-    }
-
-    public enum Behaviour: Sendable { case consent, deny }
-
-    public let behaviour: Locked<Behaviour>
-    public let codes = Locked<[String: IssuedCode]>([:])
-    public let authorizationRequests = Locked<[[String: String]]>([])
-    public let tokenRequests = Locked<Int>(0)
-    private(set) var server: EmulatorServer!
-
-    public var authorizeURL: String { server.baseURL + "/o/oauth2/v2/auth" }
-    public var tokenURL: String { server.baseURL + "/token" }
-
-    public init(_ behaviour: Behaviour = .consent) throws {
-        self.behaviour = Locked(behaviour)
-        server = try EmulatorServer { [unowned self] request in self.handle(request) }
-    }
-
-    public func stop() { server.stop() }
-
-    private func handle(_ request: EmulatorRequest) -> EmulatorResponse {
-        switch (request.method, request.path) {
-        case ("GET", "/o/oauth2/v2/auth"): return authorize(request.query)
-        case ("POST", "/token"): return token(request.form)
-        default: return EmulatorResponse(status: 404)
-        }
-    }
-
-    private func authorize(_ query: [String: String]) -> EmulatorResponse {
-        authorizationRequests.with { $0.append(query) }
-        guard query["client_id"] == SandboxSecrets.clientID else {
-            return EmulatorResponse(status: 401, body: Data("Error 401: invalid_client".utf8))
-        }
-        guard query["response_type"] == "code", let redirect = query["redirect_uri"], let state = query["state"],
-              redirect.hasPrefix("http://127.0.0.1:") || redirect.hasPrefix("http://[::1]:") || redirect.hasPrefix("http://localhost:") else {
-            return EmulatorResponse(status: 400, body: Data("Error 400: invalid_request".utf8))
-        }
-        var items: [(String, String)]
-        switch behaviour.current {
-        case .deny:
-            items = [("error", "access_denied"), ("state", state)]
-        case .consent:
-            let code = "4/0Afake" + (try! Crypto.randomBytes(count: 12)).base64URLEncoded
-            codes.with { $0[code] = IssuedCode(clientID: SandboxSecrets.clientID, redirectURI: redirect, challenge: query["code_challenge"]) }
-            items = [("state", state), ("code", code), ("scope", query["scope"] ?? ""),
-                     ("iss", "https://accounts.google.com"), ("authuser", "0"), ("prompt", "consent")]
-        }
-        return EmulatorResponse(status: 302, headers: [("Location", redirect + "?" + FormEncoding.query(items))])
-    }
-
-    private func token(_ form: [String: String]) -> EmulatorResponse {
-        tokenRequests.with { $0 += 1 }
-        func invalidGrant(_ text: String) -> EmulatorResponse {
-            .json(400, .object(["error": .string("invalid_grant"), "error_description": .string(text)]))
-        }
-        guard form["client_id"] == SandboxSecrets.clientID, form["client_secret"] == SandboxSecrets.clientSecret else {
-            return .json(401, .object(["error": .string("invalid_client"), "error_description": .string("Unauthorized")]))
-        }
-        guard form["grant_type"] == "authorization_code", let code = form["code"] else {
-            return .json(400, .object(["error": .string("invalid_request")]))
-        }
-        return codes.with { codes -> EmulatorResponse in
-            guard var issued = codes[code], !issued.used else { return invalidGrant("Malformed auth code.") }
-            guard form["redirect_uri"] == issued.redirectURI else { return invalidGrant("Bad Request") }  // Google: redirect_uri_mismatch
-            if let challenge = issued.challenge {
-                guard let verifier = form["code_verifier"] else { return invalidGrant("Missing code verifier.") }
-                guard (try? PKCE.s256Challenge(verifier: verifier)) == challenge else { return invalidGrant("Invalid code verifier.") }
-            }
-            issued.used = true
-            codes[code] = issued
-            return .json(200, .object([
-                "access_token": .string("ya29.fake-access"), "refresh_token": .string("1//fake-refresh"),
-                "expires_in": .integer(3599), "token_type": .string("Bearer"),
-            ]))
-        }
-    }
-}
-
 /// Cloud Elements' `POST /instances`: checks the Authorization header and the body, redeems
 /// the code at the (fake) Google token endpoint with `oauth.callback.url` as redirect_uri, and
 /// answers with an instance whose `configuration` echoes secrets, like the real service.
@@ -163,13 +48,30 @@ public final class EmulatedCloudElements: @unchecked Sendable {
     public let google: EmulatedGoogle
     private(set) var server: EmulatorServer!
 
-    public var baseURL: String { server.baseURL + "/elements/api-v2" }
+    /// Put before `/elements/api-v2` (the sandbox's `/sandbox`, which marks its instances).
+    public let pathPrefix: String
+    public var baseURL: String { server.baseURL + pathPrefix + "/elements/api-v2" }
     public var postCount: Int { bodies.current.count }
 
-    public init(google: EmulatedGoogle, _ behaviour: Behaviour = .normal) throws {
+    public init(google: EmulatedGoogle, _ behaviour: Behaviour = .normal, host: String = "127.0.0.1", port: UInt16 = 0,
+                pathPrefix: String = "") throws {
         self.google = google
         self.behaviour = Locked(behaviour)
-        server = try EmulatorServer { [unowned self] request in self.handle(request) }
+        self.pathPrefix = pathPrefix
+        server = try EmulatorServer(host: host, port: port) { [unowned self] request in
+            // Everything lives under the prefix; the rest of the emulator sees Cloud Elements' own paths.
+            guard request.target.hasPrefix(self.pathPrefix + "/") else { return Self.error(404, "No resource found at \(request.path)") }
+            var inner = request
+            inner.target = String(request.target.dropFirst(self.pathPrefix.count))
+            return self.handle(inner)
+        }
+    }
+
+    /// Takes in an instance made by an earlier run (the keyfile's sandbox entries), so that the
+    /// commands of this run find it; new ids come after the highest one known.
+    public func adopt(id: Int64, token: String, element: String, name: String) {
+        instances.with { $0[id] = $0[id] ?? Instance(token: token, element: element, name: name) }
+        nextID.with { $0 = Swift.max($0, id) }
     }
 
     public func stop() { server.stop() }
@@ -287,17 +189,28 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             return Self.error(415, "Unsupported media type")
         }
         guard let body = parsed, let key = body["element"]?["key"]?.stringValue, ["gmail", "googlecalendar"].contains(key),
-              let code = body["providerData"]?["code"]?.stringValue,
               let configuration = body["configuration"]?.objectValue,
               let clientID = configuration["oauth.api.key"]?.stringValue,
               let clientSecret = configuration["oauth.api.secret"]?.stringValue,
-              let callback = configuration["oauth.callback.url"]?.stringValue,
               let name = body["name"]?.stringValue else {
             return Self.error(400, "Invalid instance body")
         }
-        // Server to server: the service redeems the code itself, with no code_verifier.
-        let form = FormEncoding.query([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callback),
+        let form: String
+        if body["externalAuthentication"]?.stringValue == "initial" {
+            // "Provisioning an Instance with an Existing Refresh Token": the service refreshes itself.
+            guard let refresh = configuration["oauth.user.refresh_token"]?.stringValue, body["providerData"]?["code"] == nil else {
+                return Self.error(400, "Invalid instance body: externalAuthentication needs oauth.user.refresh_token and no code")
+            }
+            form = FormEncoding.query([("grant_type", "refresh_token"), ("refresh_token", refresh),
                                        ("client_id", clientID), ("client_secret", clientSecret)])
+        } else {
+            guard let code = body["providerData"]?["code"]?.stringValue, let callback = configuration["oauth.callback.url"]?.stringValue else {
+                return Self.error(400, "Invalid instance body")
+            }
+            // Server to server: the service redeems the code itself, with no code_verifier.
+            form = FormEncoding.query([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callback),
+                                       ("client_id", clientID), ("client_secret", clientSecret)])
+        }
         guard let redeemed = try? RawHTTP.request(google.tokenURL, method: "POST",
                                                headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                                body: Data(form.utf8)) else {
@@ -306,20 +219,21 @@ public final class EmulatedCloudElements: @unchecked Sendable {
         guard redeemed.status == 200 else {
             return Self.error(400, "Error while retrieving the OAuth token from the provider", provider: redeemed.body)
         }
+        let tokens = (try? JSONValue.parse(Data(redeemed.body.utf8))) ?? .null
         let id = updating ?? nextID.with { id -> Int64 in id += 1; return id }
         let token = "INSTANCETOKEN-\(id)-" + (try! Crypto.randomBytes(count: 8)).base64URLEncoded
         // Re-authorized: a valid instance again, with a new token, under its old name.
         let kept = updating.flatMap { instances.current[$0]?.name } ?? name
         instances.with { $0[id] = Instance(token: token, element: key, name: kept) }
         var echoed = configuration
-        echoed["oauth.user.token"] = .string("ya29.fake-access")
-        echoed["oauth.user.refresh_token"] = .string("1//fake-refresh")
+        echoed["oauth.user.token"] = tokens["access_token"] ?? .null
+        echoed["oauth.user.refresh_token"] = tokens["refresh_token"] ?? configuration["oauth.user.refresh_token"] ?? .null
         return .json(200, .object([
             "id": .integer(id), "name": .string(kept),
             "token": .string(token),
             "element": .object(["id": .integer(key == "gmail" ? 3317 : 1432), "key": .string(key), "name": .string(key)]),
             "elementId": .integer(key == "gmail" ? 3317 : 1432), "valid": .bool(true), "disabled": .bool(false),
-            "createdDate": .string("2026-11-23T11:00:00Z"), "tags": body["tags"] ?? .array([]),
+            "createdDate": .string("2026-11-23T11:00:00Z"), "externalAuthentication": body["externalAuthentication"] ?? .null, "tags": body["tags"] ?? .array([]),
             "configuration": .object(echoed), "eventsEnabled": body["configuration"]?["event.notification.enabled"] ?? .bool(false),
         ]))
     }
