@@ -40,6 +40,7 @@ let package = Package(
             name: "ceauth",
             dependencies: [
                 "CEAuthCore",
+                "CEAuthSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,7 +51,8 @@ let package = Package(
             path: "Sources/CEAuthFuzz"
         ),
         // Google and Cloud Elements as the reference describes them, a raw HTTP client and a
-        // locked box: one implementation for the tests and the stress tool.
+        // locked box: one implementation for `ceauth sandbox`, `--sandbox`, the tests and the
+        // stress tool (FoundationEssentials only, so the product stays small).
         .target(name: "CEAuthSandbox", dependencies: ["CEAuthCore"]),
         // Floods a waiting `ceauth login` with junk, then sends the genuine redirect (Scripts/stress).
         .executableTarget(

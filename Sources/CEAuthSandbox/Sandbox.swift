@@ -52,6 +52,8 @@ public final class Sandbox: @unchecked Sendable {
             google.stop()
             throw error
         }
+        // Sandbox ids are far from the ids the tests' emulator and Cloud Elements hand out.
+        cloudElements.nextID.with { $0 = Swift.max($0, 900_000_000) }
     }
 
     public func stop() {

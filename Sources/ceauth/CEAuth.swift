@@ -25,6 +25,6 @@ struct CEAuth: ParsableCommand {
           ceauth --generate-completion-script bash    shell completion (also zsh, fish)
         """,
         version: BuildInfo.versionLine,
-        subcommands: [Login.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Delete.self, Elements.self, Config.self]
+        subcommands: [Login.self, SandboxCommand.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Delete.self, Elements.self, Config.self]
     )
 }

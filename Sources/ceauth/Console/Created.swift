@@ -11,6 +11,9 @@ extension Console {
         } else {
             say("Created \(instance.elementKey) instance '\(instance.name)' (id \(instance.id)); token saved to \(keyfile)")
         }
+        if KeyfileEntry.isSandboxURL(baseURL) {
+            say("This is a sandbox instance: its token opens nothing real; later commands reach it with --sandbox.")
+        }
         if json { self.json(createdJSON(instance, baseURL: baseURL, keyfile: keyfile)) }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CEAuthCore
+import CEAuthSandbox
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -79,29 +80,77 @@ struct ProfileOptions: ParsableArguments {
     var profile: String?
 }
 
+/// `--sandbox`: run the command against emulated Google and Cloud Elements started inside it.
+struct SandboxOptions: ParsableArguments {
+    @Flag(help: "Use the sandbox: emulated Google and Cloud Elements on loopback, for this run only; no account needed, nothing real touched.")
+    var sandbox = false
+
+    /// --base-url and --env point elsewhere; with --sandbox they would be silently ignored.
+    func check(_ cloudElements: CloudElementsOptions) throws {
+        if sandbox && (cloudElements.baseURL != nil || cloudElements.environmentName != nil) {
+            throw ValidationError("--sandbox runs its own Cloud Elements; drop --base-url/--env (or drop --sandbox)")
+        }
+    }
+}
+
 /// What a command works with: the effective environment (process environment over profile),
 /// the profile itself, and the console built from it (so secrets a command printed are redacted).
+/// With --sandbox, the running emulators and an environment that points at them.
 struct CommandContext {
     var console: Console
     var environment: [String: String]
     var profile: Profile
+    var sandbox: Sandbox?
+
+    /// The instances this run may call: with --sandbox only the sandbox's, taken into this run's
+    /// emulator and pointed at it; without, all of them as they are.
+    func reachable(_ saved: [SavedInstance]) -> [SavedInstance] { sandbox.map { $0.adopt(saved) } ?? saved }
+
+    /// One instance as this run calls it. With --sandbox a real instance is refused: its token
+    /// never goes to the sandbox, and a sandbox run never calls real Cloud Elements.
+    func reach(_ instance: SavedInstance) throws -> SavedInstance {
+        guard let sandbox else { return instance }
+        guard instance.isSandbox else { throw ConfigurationError.conflictingOptions(SandboxRefusal.realInstance(instance)) }
+        return sandbox.adopt([instance])[0]
+    }
+}
+
+enum SandboxRefusal {
+    static func realInstance(_ instance: SavedInstance) -> String {
+        "\(instance.summary) is a real instance, not a sandbox one; run without --sandbox to use it"
+    }
 }
 
 extension Console {
     /// Loads the settings, then runs the body; any error is printed through the filter (with
     /// every known secret) and becomes its documented exit code. `secrets`: run the profile's
     /// secret commands (only commands that send requests need them).
-    static func run(profile: ProfileOptions, secrets: Bool, quiet: Bool = false, _ body: (CommandContext) throws -> Void) throws {
+    static func run(profile: ProfileOptions, secrets: Bool, quiet: Bool = false, sandbox: Bool = false,
+                    _ body: (CommandContext) throws -> Void) throws {
+        try run(profileName: profile.profile, secrets: secrets, quiet: quiet, sandbox: sandbox, body)
+    }
+
+    static func run(profileName: String?, secrets: Bool, quiet: Bool = false, sandbox: Bool = false,
+                    _ body: (CommandContext) throws -> Void) throws {
         let process = ProcessInfo.processInfo.environment
         var console = Console(environment: process)
         console.quiet = quiet
         do {
-            let loaded = try Profile.load(flag: profile.profile, environment: process)
+            let loaded = try Profile.load(flag: profileName, environment: process)
             let timeout = Double(process["CEAUTH_SECRET_COMMAND_TIMEOUT"] ?? "") ?? 10
-            let (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: secrets, commandTimeout: timeout)
+            // The sandbox's own secrets replace the profile's: its secret commands are not run.
+            var (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: secrets && !sandbox,
+                                                                     commandTimeout: timeout)
+            var running: Sandbox?
+            if sandbox {
+                running = try Sandbox(consent: .ask)
+                environment = running!.overriding(environment)
+            }
+            defer { running?.stop() }
             console = Console(environment: environment)
             console.quiet = quiet
-            try body(CommandContext(console: console, environment: environment, profile: loaded))
+            if let running { console.say("Sandbox: emulated Google at \(running.google.baseURL), emulated Cloud Elements at \(running.cloudElements.baseURL) (this run only).") }
+            try body(CommandContext(console: console, environment: environment, profile: loaded, sandbox: running))
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -38,13 +38,14 @@ struct Delete: ParsableCommand {
     var json = false
 
     func run() throws {
-        try Console.run(profile: profileOptions, secrets: !localOnly) { context in
+        try Console.run(profile: profileOptions, secrets: !localOnly, sandbox: target.sandboxOptions.sandbox && !localOnly) { context in
             let (console, environment) = (context.console, context.environment)
             let (instance, path) = try target.find(environment: environment)
             var client: CloudElementsClient?
             if !localOnly {
                 let credentials = try Settings.platformSecrets(environment: environment)
-                let base = try ServiceURL.validate(instance.baseURL, what: "the baseUrl of \(instance.summary) in the keyfile", sentByCEAuth: true)
+                // With --sandbox the request goes to this run's emulator; the entry keeps its own baseUrl.
+                let base = try ServiceURL.validate(try context.reach(instance).baseURL, what: "the baseUrl of \(instance.summary) in the keyfile", sentByCEAuth: true)
                 client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(),
                                              timeoutSeconds: Double(requestTimeout))
             }

@@ -25,10 +25,25 @@ struct InstanceArgument: ParsableArguments {
 
     @OptionGroup var keyfile: KeyfileOptions
 
+    @OptionGroup var sandboxOptions: SandboxOptions
+
     func find(environment: [String: String]) throws -> (SavedInstance, keyfile: String) {
         let path = try keyfile.path(environment: environment)
         let instances = try KeyfileStore(path: path).instances()
-        return (try KeyfileReader.find(instance, in: instances, keyfile: path), path)
+        return (try Self.find(instance, in: instances, keyfile: path, sandbox: sandboxOptions.sandbox), path)
+    }
+
+    /// With --sandbox, the name or id is looked up among the sandbox's instances only.
+    static func find(_ query: String, in instances: [SavedInstance], keyfile path: String, sandbox: Bool) throws -> SavedInstance {
+        guard sandbox else { return try KeyfileReader.find(query, in: instances, keyfile: path) }
+        do {
+            return try KeyfileReader.find(query, in: instances.filter(\.isSandbox), keyfile: path)
+        } catch {
+            if let real = try? KeyfileReader.find(query, in: instances, keyfile: path) {
+                throw ConfigurationError.conflictingOptions(SandboxRefusal.realInstance(real))
+            }
+            throw error
+        }
     }
 }
 
@@ -45,9 +60,12 @@ struct List: ParsableCommand {
 
     @OptionGroup var keyfile: KeyfileOptions
     @OptionGroup var cloudElements: CloudElementsOptions
+    @OptionGroup var sandboxOptions: SandboxOptions
 
     @Flag(help: "List the instances Cloud Elements has, marking those in the keyfile.")
     var remote = false
+
+    func validate() throws { try sandboxOptions.check(cloudElements) }
 
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each page (with --remote).", valueName: "seconds"))
     var requestTimeout: Int = 30
@@ -56,11 +74,12 @@ struct List: ParsableCommand {
     var json = false
 
     func run() throws {
-        try Console.run(profile: profileOptions, secrets: remote) { context in
+        try Console.run(profile: profileOptions, secrets: remote, sandbox: sandboxOptions.sandbox && remote) { context in
             let (console, environment) = (context.console, context.environment)
             let path = try keyfile.path(environment: environment)
-            let instances = try KeyfileStore(path: path).instances()
-            if remote { return try listRemote(saved: instances, environment: environment, console: console) }
+            var instances = try KeyfileStore(path: path).instances()
+            if remote { return try listRemote(saved: context.reachable(instances), environment: environment, console: console) }
+            if sandboxOptions.sandbox { instances = instances.filter(\.isSandbox) }
             if json {
                 console.json(.array(instances.map { instanceJSON($0, token: false) }))
             } else if instances.isEmpty {
@@ -173,7 +192,7 @@ struct Header: ParsableCommand {
     var json = false
 
     func run() throws {
-        try Console.run(profile: profileOptions, secrets: true) { context in
+        try Console.run(profile: profileOptions, secrets: true, sandbox: target.sandboxOptions.sandbox) { context in
             let (console, environment) = (context.console, context.environment)
             let credentials = try Settings.platformSecrets(environment: environment)
             let (instance, path) = try target.find(environment: environment)

@@ -28,6 +28,7 @@ struct Login: ParsableCommand {
     @OptionGroup var templateOptions: TemplateOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var instanceOptions: InstanceOptions
+    @OptionGroup var sandboxOptions: SandboxOptions
 
     @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Loopback redirect URI, e.g. http://localhost:8080/oauth/callback (default http://127.0.0.1:<free port>/).", valueName: "uri"))
     var redirectURI: String?
@@ -72,13 +73,28 @@ struct Login: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Check everything, print the authorization URL and the request that would be sent (secrets as $VARIABLE references), and send nothing.")
     var dryRun = false
 
+    func validate() throws {
+        try sandboxOptions.check(cloudElements)
+        if sandboxOptions.sandbox && update != nil {
+            throw ValidationError("--update with --sandbox: a sandbox instance lives one run; create a new one with ceauth login \(element) --sandbox")
+        }
+    }
+
     func run() throws {
         let cancel = CancelSignal()
-        try Console.run(profile: profileOptions, secrets: true, quiet: output.quiet) { context in
+        try Console.run(profile: profileOptions, secrets: true, quiet: output.quiet, sandbox: sandboxOptions.sandbox) { context in
             let (console, environment) = (context.console, context.environment)
             let signals = Interrupts.forward(to: cancel, console: console)
             defer { signals.forEach { $0.cancel() } }
-            let options = options(profile: context.profile)
+            var options = options(profile: context.profile)
+            if let sandbox = context.sandbox {
+                // Ids go on from the keyfile's sandbox instances, so a new one never takes an old id.
+                let path = try Settings.keyfilePath(flag: keyfile.keyfile, environment: environment)
+                _ = sandbox.adopt((try? KeyfileStore(path: path).instances()) ?? [])
+                if options.name == nil {
+                    options.name = LoginPlan.defaultName(element: element, date: Date()).replacing(" via ceauth", with: " sandbox via ceauth")
+                }
+            }
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
             if dryRun {

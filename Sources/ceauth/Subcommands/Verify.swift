@@ -27,6 +27,7 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var keyfile: KeyfileOptions
     @OptionGroup var templateOptions: TemplateOptions
+    @OptionGroup var sandboxOptions: SandboxOptions
 
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each answer.", valueName: "seconds"))
     var requestTimeout: Int = 30
@@ -40,13 +41,15 @@ struct Verify: ParsableCommand {
     }
 
     func run() throws {
-        try Console.run(profile: profileOptions, secrets: true) { context in
+        try Console.run(profile: profileOptions, secrets: true, sandbox: sandboxOptions.sandbox) { context in
             let (console, environment) = (context.console, context.environment)
             let credentials = try Settings.platformSecrets(environment: environment)
             let library = try templateOptions.library(environment: environment)
             let path = try keyfile.path(environment: environment)
             let saved = try KeyfileStore(path: path).instances()
-            let targets = all ? saved : [try KeyfileReader.find(instance!, in: saved, keyfile: path)]
+            // With --sandbox only sandbox instances, checked at this run's emulator; never a real one.
+            let targets = all ? context.reachable(saved)
+                : [try context.reach(try InstanceArgument.find(instance!, in: saved, keyfile: path, sandbox: sandboxOptions.sandbox))]
             var results: [LosslessJSON] = []
             var worst: Int32 = ExitStatus.success
             for target in targets {

@@ -17,6 +17,12 @@ final class TestBrowser: @unchecked Sendable {
     var followsRedirect = true
     /// Changes the redirect on its way back, as a mix-up attacker would.
     var tamper: @Sendable (String) -> String = { $0 }
+    /// On a consent page (the sandbox's Google): which button the person clicks, and which
+    /// scopes they untick first.
+    var consentDecision = "allow"
+    var untick: Set<String> = []
+    /// The consent page, when there was one.
+    let consentPage = Locked<RawResponse?>(nil)
     let page = Locked<RawResponse?>(nil)
     let googleAnswer = Locked<RawResponse?>(nil)
     let opened = Locked<[URL]>([])
@@ -37,7 +43,15 @@ final class TestBrowser: @unchecked Sendable {
 
     /// Visits the authorization URL and follows the redirect, on the calling thread.
     func visit(_ url: URL) {
-        guard let answer = try? RawHTTP.request(url.absoluteString + extraAuthorizationQuery) else { return }
+        guard var answer = try? RawHTTP.request(url.absoluteString + extraAuthorizationQuery) else { return }
+        if answer.status == 200, let form = Self.consentForm(answer.body, untick: untick, decision: consentDecision),
+           let origin = url.absoluteString.firstRange(of: "/o/oauth2").map({ String(url.absoluteString[..<$0.lowerBound]) }) {
+            consentPage.with { $0 = answer }
+            guard let posted = try? RawHTTP.request(origin + "/o/oauth2/v2/consent", method: "POST",
+                                                    headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                                    body: Data(form.utf8)) else { return }
+            answer = posted
+        }
         googleAnswer.with { $0 = answer }
         guard followsRedirect, answer.status == 302, let location = answer.headers["location"],
               let redirect = URL(string: location) else { return }
@@ -45,6 +59,20 @@ final class TestBrowser: @unchecked Sendable {
         redirectSentAt.with { $0 = monotonicSeconds() }
         let result = try? RawHTTP.request(tamper(location))
         page.with { $0 = result }
+    }
+
+    /// What the consent page's form sends: its id, the scopes left ticked, the button clicked.
+    static func consentForm(_ page: String, untick: Set<String>, decision: String) -> String? {
+        func values(_ pattern: String) -> [String] {
+            page.split(separator: "\n").compactMap { line -> String? in
+                guard let start = line.firstRange(of: pattern) else { return nil }
+                let rest = line[start.upperBound...]
+                return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+            }
+        }
+        guard let id = values("name=\"consent\" value=\"").first else { return nil }
+        let scopes = values("name=\"scope:").map { $0.replacingOccurrences(of: "&amp;", with: "&") }.filter { !untick.contains($0) }
+        return FormEncoding.query([("consent", id)] + scopes.map { ("scope:" + $0, "on") } + [("decision", decision)])
     }
 
     @discardableResult
