@@ -108,7 +108,7 @@ public final class EmulatedGoogle: @unchecked Sendable {
             let id = (try! Crypto.randomBytes(count: 16)).base64URLEncoded
             pending.with { $0[id] = query }
             return EmulatorResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8"),
-                                                           ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")],
+                                                           ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")],
                                     body: Data(Self.consentPage(id: id, scopes: asked, hint: query["login_hint"]).utf8))
         }
     }

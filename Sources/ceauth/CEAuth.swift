@@ -16,6 +16,7 @@ struct CEAuth: ParsableCommand {
         CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET (the Google OAuth client).
 
         Examples:
+          ceauth login gmail --sandbox                try it with no accounts (emulated Google and Cloud Elements)
           ceauth login gmail --name mail-bot          sign in and create an instance
           ceauth list                                 the instances in the keyfile
           TOKEN=$(ceauth token mail-bot)              its token, for a script

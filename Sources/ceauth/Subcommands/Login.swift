@@ -10,7 +10,8 @@ struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign in to Google in the browser and create a Cloud Elements instance for ELEMENT.",
         discussion: """
-        Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment.
+        Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment \
+        (not with --sandbox, which brings its own).
         Exit codes: 0 created and saved; 64 usage or configuration error; 3 consent denied, timed out or \
         redirect refused; 4 Cloud Elements answered with an HTTP error; 5 Cloud Elements unreachable (no \
         request byte sent, nothing created); 6 keyfile problem (an instance created but not saved is printed); \
