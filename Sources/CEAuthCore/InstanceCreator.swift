@@ -18,11 +18,12 @@ public struct InstanceCreator {
         self.log = log
     }
 
-    /// The instance body for `code` and `redirectURI` (also for --dry-run).
-    public func body(code: String, redirectURI: String) throws(TemplateError) -> JSONValue {
+    /// The instance body for `code` and `redirectURI`, or for the tokens ceauth redeemed the code
+    /// for (`--exchange local`); also for --dry-run.
+    public func body(code: String, redirectURI: String, tokens: GrantedTokens? = nil) throws(TemplateError) -> JSONValue {
         try InstanceBodyRenderer.render(plan.template, values: InstanceValues(
             code: code, clientID: plan.clientID, clientSecret: plan.clientSecret, redirectURI: redirectURI,
-            name: plan.name, tags: plan.tags, events: plan.events))
+            name: plan.name, tags: plan.tags, events: plan.events, tokens: tokens))
     }
 
     public var client: CloudElementsClient {
@@ -32,8 +33,8 @@ public struct InstanceCreator {
 
     /// Sends the POST once. Throws what Cloud Elements said (CloudElementsError) or the template's
     /// problem; nothing exists then, or it may (exit 7, 8: see the error).
-    public func create(code: String, redirectURI: String) throws -> CreatedInstance {
-        let body = try body(code: code, redirectURI: redirectURI)
+    public func create(code: String, redirectURI: String, tokens: GrantedTokens? = nil) throws -> CreatedInstance {
+        let body = try body(code: code, redirectURI: redirectURI, tokens: tokens)
         var (created, status) = try plan.reauthorize.map { saved throws(CloudElementsError) in
             try client.reauthorizeInstance(id: saved.id, body: body, expectedElement: plan.template.key, currentToken: saved.token)
         } ?? client.createInstance(body: body, expectedElement: plan.template.key)
@@ -57,9 +58,9 @@ public struct InstanceCreator {
     }
 
     /// The POST (or PUT) as --dry-run shows it: the code as a placeholder, secrets as references.
-    public func dryRun(code: String, redirectURI: String) throws -> String {
+    public func dryRun(code: String, redirectURI: String, tokens: GrantedTokens? = nil) throws -> String {
         var request = CloudElementsAPI.createInstanceRequest(baseURL: plan.baseURL, credentials: plan.credentials,
-                                                             body: try body(code: code, redirectURI: redirectURI),
+                                                             body: try body(code: code, redirectURI: redirectURI, tokens: tokens),
                                                              timeoutSeconds: plan.requestTimeoutSeconds)
         if let saved = plan.reauthorize {
             request.method = "PUT"

@@ -31,12 +31,22 @@ public struct LoginPlan: Sendable {
     public var paste: Bool
     /// Call Cloud Elements before the browser opens, proving the secrets and the element.
     public var preflight: Bool
+    /// Who redeems the code: Cloud Elements (no PKCE possible), or ceauth itself with PKCE.
+    public var exchange: CodeExchange
+    /// Google's token and revocation endpoints (`--exchange local`).
+    public var tokenURL: URL
+    public var revokeURL: URL
 
     public init(template: ElementTemplate, credentials: CloudElementsCredentials, clientID: String, clientSecret: Secret,
                 baseURL: URL, authorizeURL: URL, redirect: LoopbackRedirect = .ephemeral, scopes: [String]? = nil,
                 loginHint: String? = nil, name: String, tags: [String] = [], events: EventsOptions? = nil,
                 timeoutSeconds: Double = 300, requestTimeoutSeconds: Double = 60, keyfilePath: String, openBrowser: Bool = true,
-                reauthorize: SavedInstance? = nil, paste: Bool = false, preflight: Bool = true) {
+                reauthorize: SavedInstance? = nil, paste: Bool = false, preflight: Bool = true,
+                exchange: CodeExchange = .cloudElements, tokenURL: URL = URL(string: GoogleEndpoints.token)!,
+                revokeURL: URL = URL(string: GoogleEndpoints.revoke)!) {
+        self.exchange = exchange
+        self.tokenURL = tokenURL
+        self.revokeURL = revokeURL
         self.template = template
         self.credentials = credentials
         self.clientID = clientID
@@ -132,7 +142,8 @@ public struct LoginFlow {
 
     public func run() throws -> LoginResult {
         // Fail on template or option problems before the browser opens and a code is spent.
-        _ = try InstanceCreator(plan: plan, transport: transport).body(code: "", redirectURI: "")
+        let placeholderTokens = plan.exchange == .local ? GrantedTokens(accessToken: Secret(""), refreshToken: Secret(""), scopes: plan.scopes) : nil
+        _ = try InstanceCreator(plan: plan, transport: transport).body(code: "", redirectURI: "", tokens: placeholderTokens)
         let successPage = try library.page("success.html")
         let failurePage = try library.page("failure.html")
         for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
@@ -154,10 +165,19 @@ public struct LoginFlow {
         log("listening on \(listener.addresses.joined(separator: " and ")) port \(listener.port)")
 
         let (state, verifier) = try StateVerifier.generate()
+        // --exchange local: PKCE (RFC 7636). The verifier stays in this process's memory; only
+        // its S256 challenge goes out, so a code taken by anyone else cannot be redeemed.
+        var codeVerifier: String?
+        var challenge: String?
+        if plan.exchange == .local {
+            let pkce = try PKCE.generateVerifier()
+            challenge = try PKCE.s256Challenge(verifier: pkce)
+            codeVerifier = pkce
+        }
         let request = AuthorizationRequest(
             endpoint: plan.authorizeURL, clientID: plan.clientID, redirectURI: listener.redirectURI,
             scopes: plan.scopes, state: state, extraParameters: plan.template.authorization.parameters,
-            loginHint: plan.loginHint
+            loginHint: plan.loginHint, codeChallenge: challenge
         )
         let url = request.url
         say("Sign in to Google to connect \(plan.template.displayName) (\(plan.template.key)). Open this URL if no browser opens:")
@@ -166,7 +186,8 @@ public struct LoginFlow {
         say("Waiting for the redirect to \(listener.redirectURI) (timeout \(Int(plan.timeoutSeconds))s, Ctrl-C to cancel)...")
 
         let validator = CallbackValidator(expectedPath: plan.redirect.path, verifier: verifier,
-                                          issuer: plan.template.authorization.issuer)
+                                          issuer: plan.template.authorization.issuer, requiredScopes: plan.scopes,
+                                          element: plan.template.key)
         let pasted = plan.paste ? PasteChannel() : nil
         if let pasted { readPastes(into: pasted, validator: validator) }
         let pending: PendingRedirect
@@ -199,7 +220,20 @@ public struct LoginFlow {
         case .code(let value):
             code = value
         }
-        say("Code received; \(plan.reauthorize == nil ? "creating" : "re-authorizing") the instance at \(plan.baseURL.host ?? plan.baseURL.absoluteString)...")
+        var tokens: GrantedTokens?
+        var google: GoogleTokenClient?
+        if let codeVerifier {
+            let client = GoogleTokenClient(tokenURL: plan.tokenURL, revokeURL: plan.revokeURL, clientID: plan.clientID,
+                                           clientSecret: plan.clientSecret, transport: transport, timeoutSeconds: plan.requestTimeoutSeconds)
+            say("Code received; redeeming it at \(plan.tokenURL.host ?? plan.tokenURL.absoluteString) with this sign-in's PKCE verifier...")
+            do {
+                tokens = try redeem(code, verifier: codeVerifier, redirectURI: listener.redirectURI, client: client)
+            } catch {
+                throw fail("Sign-in did not complete", error, next: "Go back to the terminal: it says what to do.")
+            }
+            google = client
+        }
+        say("\(tokens == nil ? "Code" : "Tokens") received; \(plan.reauthorize == nil ? "creating" : "re-authorizing") the instance at \(plan.baseURL.host ?? plan.baseURL.absoluteString)...")
 
         let creator = InstanceCreator(plan: plan, transport: transport, log: log)
         let instance: CreatedInstance
@@ -207,8 +241,16 @@ public struct LoginFlow {
             // Ctrl-C now finishes the request already sent instead of losing what it creates.
             cancel?.sending(timeoutSeconds: Int(plan.requestTimeoutSeconds))
             defer { cancel?.sending(timeoutSeconds: nil) }
-            instance = try creator.create(code: code, redirectURI: listener.redirectURI)
+            instance = try creator.create(code: code, redirectURI: listener.redirectURI, tokens: tokens)
         } catch {
+            if let google, let refresh = tokens?.refreshToken {
+                // No instance holds the grant: take it back. If one may exist, it needs the grant.
+                if let ce = error as? CloudElementsError, ce.nothingCreated {
+                    revoke(refresh, at: google, because: "the instance was not created")
+                } else {
+                    say("The Google refresh token was not revoked: the instance may exist and would use it. If it does not, remove the app's access at https://myaccount.google.com/permissions.")
+                }
+            }
             throw fail("The instance was not created", error, next: "Go back to the terminal: it says what to do.")
         }
         let report: KeyfileStore.SaveReport
@@ -223,6 +265,40 @@ public struct LoginFlow {
         ]))
         return LoginResult(instance: instance, keyfilePath: plan.keyfilePath, redirectURI: listener.redirectURI,
                            warnings: report.warnings, secondsFromRedirectToDone: monotonicSeconds() - redirectArrived)
+    }
+
+    /// `--exchange local`: the code redeemed once at Google's token endpoint; a grant without a
+    /// refresh token, or for less than the element needs, is taken back and refused.
+    private func redeem(_ code: String, verifier: String, redirectURI: String, client: GoogleTokenClient) throws -> GrantedTokens {
+        let tokens = try client.redeem(code: code, redirectURI: redirectURI, verifier: verifier)
+        // From here on these are secrets of this run: no output, page or log shows them.
+        Redactor.learn([tokens.accessToken.value] + (tokens.refreshToken.map { [$0.value] } ?? []))
+        guard let refresh = tokens.refreshToken else {
+            revoke(tokens.accessToken, at: client, because: "it came without a refresh token")
+            throw TokenExchangeError.noRefreshToken
+        }
+        if let granted = tokens.scopes {
+            let missing = Scopes.missing(required: plan.scopes, granted: granted)
+            if !missing.isEmpty {
+                revoke(refresh, at: client, because: "the grant lacks what \(plan.template.key) needs")
+                throw AuthorizationError.partialGrant(missing: missing, element: plan.template.key)
+            }
+        }
+        if let seconds = tokens.refreshTokenExpiresIn {
+            let days = Double(seconds) / 86_400
+            let date = LoginPlan.timestamp(Date().addingTimeInterval(Double(seconds))).prefix(10)
+            say("Google says this refresh token expires in \(days < 2 ? "\(seconds / 3600) hours" : "\(Int(days.rounded())) days"), on \(date): the instance stops working then. (Apps whose consent screen is in Testing status get 7 days; publish it for longer-lived tokens.)")
+        }
+        return tokens
+    }
+
+    /// Revokes a Google token ceauth holds and says how that went.
+    private func revoke(_ token: Secret, at client: GoogleTokenClient, because reason: String) {
+        if let problem = client.revoke(token) {
+            say("Could not revoke the Google token ceauth received (\(reason)): \(problem). Remove the app's access at https://myaccount.google.com/permissions.")
+        } else {
+            say("Revoked the Google token ceauth received, since \(reason): no live grant is left behind.")
+        }
     }
 
     /// The page for a request that is not the sign-in's answer (an old tab, a bookmark, a typo).

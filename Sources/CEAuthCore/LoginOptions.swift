@@ -29,6 +29,8 @@ public struct LoginOptions: Sendable {
     public var paste = false
     /// `--no-preflight` turns this off: a call to Cloud Elements before the browser opens.
     public var preflight = true
+    /// `--exchange`: who redeems the code (`cloud-elements`, the default, or `local`).
+    public var exchange: String?
 
     public init(element: String) {
         self.element = element
@@ -64,6 +66,19 @@ public struct LoginOptions: Sendable {
             Settings.nonEmpty(environment[Variable.authorizeURL]) ?? template.authorization.endpoint,
             what: Settings.nonEmpty(environment[Variable.authorizeURL]) == nil ? "the template's authorization endpoint" : Variable.authorizeURL
         )
+
+        let mode: CodeExchange
+        switch exchange ?? "cloud-elements" {
+        case "cloud-elements": mode = .cloudElements
+        case "local": mode = .local
+        case let other:
+            throw ConfigurationError.invalidValue(option: "--exchange", reason: "'\(other)' is not a mode; give cloud-elements (Cloud Elements redeems the code) or local (ceauth redeems it, with PKCE)")
+        }
+        let tokenURL = try ServiceURL.validate(Settings.nonEmpty(environment[Variable.tokenURL]) ?? GoogleEndpoints.token,
+                                               what: Settings.nonEmpty(environment[Variable.tokenURL]) == nil ? "Google's token endpoint" : Variable.tokenURL)
+        let revokeURL = try ServiceURL.validate(Settings.nonEmpty(environment[Variable.revokeURL]) ?? GoogleEndpoints.revoke,
+                                                what: Settings.nonEmpty(environment[Variable.revokeURL]) == nil ? "Google's revocation endpoint" : Variable.revokeURL)
+        if mode == .local && template.tokenInstance == nil { throw TemplateError.noTokenInstance(element: template.key) }
 
         let redirect = try redirectURI.map { uri throws(ListenerError) in try LoopbackRedirect.parse(uri) } ?? .ephemeral
 
@@ -134,7 +149,8 @@ public struct LoginOptions: Sendable {
             scopes: scopeList.isEmpty ? nil : scopeList, loginHint: loginHint,
             name: reauthorize?.name ?? name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
             timeoutSeconds: Double(timeoutSeconds), requestTimeoutSeconds: Double(requestTimeoutSeconds),
-            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste, preflight: preflight
+            keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste, preflight: preflight,
+            exchange: mode, tokenURL: tokenURL, revokeURL: revokeURL
         )
     }
 }

@@ -45,6 +45,16 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
     /// An HTTP error status for a call other than creating an instance (`GET /instances/{id}`, ...).
     case callRefused(call: String, status: Int, message: String?, requestID: String?)
 
+    /// True when the service certainly did not create the instance: it answered with an HTTP
+    /// error, or the request never left. (No answer, or an unusable one, may hide an instance.)
+    public var nothingCreated: Bool {
+        switch self {
+        case .refused, .callRefused: return true
+        case .network(let error, _): return !error.mayHaveArrived
+        case .unexpectedResponse: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .refused(let status, let message, let providerMessage, let requestID):

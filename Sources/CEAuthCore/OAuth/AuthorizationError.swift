@@ -47,6 +47,8 @@ public enum AuthorizationError: Error, Equatable, CustomStringConvertible {
     case timedOut(seconds: Int)
     case interrupted
     case issuerMismatch(expected: String, received: String)
+    /// Google's consent screen let the person untick permissions the element needs.
+    case partialGrant(missing: [String], element: String)
 
     public var description: String {
         switch self {
@@ -60,6 +62,9 @@ public enum AuthorizationError: Error, Equatable, CustomStringConvertible {
             return "interrupted before the browser came back; nothing was created"
         case .issuerMismatch(let expected, let received):
             return "the redirect came from issuer '\(received)', not '\(expected)'; refusing it (possible mix-up attack), run ceauth login again"
+        case .partialGrant(let missing, let element):
+            let what = missing.count == 1 ? "the permission \(missing[0]) was" : "the permissions \(missing.joined(separator: ", ")) were"
+            return "\(what) not granted (unticked on Google's consent screen), and \(element) needs it; nothing was created: run ceauth login \(element) again and leave every permission ticked"
         }
     }
 }

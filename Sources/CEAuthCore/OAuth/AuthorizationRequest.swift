@@ -6,8 +6,9 @@ import Foundation
 
 /// The Google authorization request (RFC 6749 section 4.1.1). Pure: builds a URL, nothing more.
 ///
-/// It deliberately carries no `code_challenge`: Cloud Elements redeems the code and cannot
-/// present a verifier, so Google would refuse the code ("Missing code verifier.").
+/// A `code_challenge` comes only from `codeChallenge` (never from a template's parameters), and
+/// only under `--exchange local`: when Cloud Elements redeems the code it cannot present a
+/// verifier, and Google would refuse the code ("Missing code verifier.").
 public struct AuthorizationRequest: Sendable {
     public var endpoint: URL
     public var clientID: String
@@ -17,9 +18,12 @@ public struct AuthorizationRequest: Sendable {
     /// Provider parameters from the template, e.g. `access_type=offline`, `prompt=consent`.
     public var extraParameters: [String: String]
     public var loginHint: String?
+    /// The PKCE S256 challenge (RFC 7636 4.3), when ceauth redeems the code itself.
+    public var codeChallenge: String?
 
     public init(endpoint: URL, clientID: String, redirectURI: String, scopes: [String], state: String,
-                extraParameters: [String: String] = [:], loginHint: String? = nil) {
+                extraParameters: [String: String] = [:], loginHint: String? = nil, codeChallenge: String? = nil) {
+        self.codeChallenge = codeChallenge
         self.endpoint = endpoint
         self.clientID = clientID
         self.redirectURI = redirectURI
@@ -43,6 +47,7 @@ public struct AuthorizationRequest: Sendable {
             items.append((name, value))
         }
         if let loginHint, !loginHint.isEmpty { items.append(("login_hint", loginHint)) }
+        if let codeChallenge { items += [("code_challenge", codeChallenge), ("code_challenge_method", "S256")] }
         return items
     }
 

@@ -20,10 +20,17 @@ public struct CallbackValidator: Sendable {
     /// The issuer a genuine response names in `iss` when it carries one (RFC 9207).
     public var issuer: String?
 
-    public init(expectedPath: String, verifier: StateVerifier, issuer: String?) {
+    /// The scopes the element needs; a redirect whose `scope` lacks one is a partial grant.
+    public var requiredScopes: [String] = []
+    /// The element, for the partial grant's message.
+    public var element = ""
+
+    public init(expectedPath: String, verifier: StateVerifier, issuer: String?, requiredScopes: [String] = [], element: String = "") {
         self.expectedPath = expectedPath
         self.verifier = verifier
         self.issuer = issuer
+        self.requiredScopes = requiredScopes
+        self.element = element
     }
 
     static let wrongState = "the state does not match this sign-in"
@@ -64,6 +71,11 @@ public struct CallbackValidator: Sendable {
         }
         guard let code = values["code"], !code.isEmpty else {
             return .reject(status: 400, reason: "the redirect carries neither a code nor an error")
+        }
+        // Google lists what was granted; a code for less than the element needs goes nowhere.
+        if let granted = values["scope"] {
+            let missing = Scopes.missing(required: requiredScopes, granted: Scopes.split(granted))
+            if !missing.isEmpty { return .finish(.failure(.partialGrant(missing: missing, element: element))) }
         }
         return .finish(.code(code))
     }

@@ -35,6 +35,7 @@ public struct ConfigFile: Sendable, Equatable {
         ("redirect-uri", nil, "login's fixed loopback redirect URI"),
         ("events-url", nil, "login's events URL"),
         ("tags", nil, "login's instance tags, comma-separated"),
+        ("exchange", nil, "login's code exchange: cloud-elements or local (PKCE)"),
         ("user-secret-command", nil, "a command that prints the Cloud Elements user secret"),
         ("org-secret-command", nil, "a command that prints the Cloud Elements organization secret"),
         ("client-secret-command", nil, "a command that prints the Google client secret"),

@@ -32,6 +32,17 @@ public struct ElementTemplate: Sendable, Decodable, Equatable {
         public var parameters: [String: PollerParameter]?
     }
 
+    /// How the body differs when ceauth redeemed the code itself (`--exchange local`): Cloud
+    /// Elements' "Provisioning an Instance with an Existing Refresh Token".
+    public struct TokenInstance: Sendable, Decodable, Equatable {
+        /// The top-level `externalAuthentication` value ("initial").
+        public var externalAuthentication: String
+        /// Members taken out of the code body: "providerData", or "configuration.KEY".
+        public var remove: [String]
+        /// Members added to `configuration` ({{accessToken}}, {{refreshToken}}, {{scope}}).
+        public var configuration: [String: JSONValue]
+    }
+
     public var key: String
     public var displayName: String
     /// Cloud Elements hub of the element, for `GET /hubs/{hub}/ping`.
@@ -40,6 +51,7 @@ public struct ElementTemplate: Sendable, Decodable, Equatable {
     /// The `POST /instances` body with `"{{placeholder}}"` string values.
     public var instance: JSONValue
     public var events: Events?
+    public var tokenInstance: TokenInstance?
 }
 
 /// Problems with element templates and pages, built in or from a user's folder.
@@ -53,6 +65,7 @@ public enum TemplateError: Error, Equatable, CustomStringConvertible {
     case invalidParameterValue(option: String, reason: String)
     case eventsNotSupported(element: String)
     case missingPage(String)
+    case noTokenInstance(element: String)
 
     public var description: String {
         switch self {
@@ -72,6 +85,8 @@ public enum TemplateError: Error, Equatable, CustomStringConvertible {
             return "\(option): \(reason)"
         case .eventsNotSupported(let element):
             return "the template for \(element) defines no events; remove --events-url"
+        case .noTokenInstance(let element):
+            return "the template for \(element) does not say how to create an instance from tokens (no \"tokenInstance\"); use --exchange cloud-elements, or add it to the template"
         case .missingPage(let name):
             return "the page template \(name) is missing from the templates"
         }

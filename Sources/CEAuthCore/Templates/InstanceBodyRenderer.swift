@@ -29,9 +29,12 @@ public struct InstanceValues: Sendable {
     public var name: String
     public var tags: [String]
     public var events: EventsOptions?
+    /// Set when ceauth redeemed the code itself: the body carries these instead of the code.
+    public var tokens: GrantedTokens?
 
     public init(code: String, clientID: String, clientSecret: Secret, redirectURI: String,
-                name: String, tags: [String], events: EventsOptions?) {
+                name: String, tags: [String], events: EventsOptions?, tokens: GrantedTokens? = nil) {
+        self.tokens = tokens
         self.code = code
         self.clientID = clientID
         self.clientSecret = clientSecret
@@ -45,8 +48,8 @@ public struct InstanceValues: Sendable {
 /// Fills an element template's instance body. Pure: no I/O.
 public enum InstanceBodyRenderer {
     public static let placeholderNames = [
-        "clientId", "clientSecret", "code", "eventsEnabled", "eventsUrl", "name",
-        "pollInterval", "pollers", "redirectUri", "tags",
+        "accessToken", "clientId", "clientSecret", "code", "eventsEnabled", "eventsUrl", "name",
+        "pollInterval", "pollers", "redirectUri", "refreshToken", "scope", "tags",
     ]
 
     private enum Fill {
@@ -79,10 +82,35 @@ public enum InstanceBodyRenderer {
             fills["pollInterval"] = .value(.string(String(events.pollIntervalMinutes)))
             fills["pollers"] = .value(try pollers(template, templateEvents, events.parameters))
         }
+        if let tokens = values.tokens {
+            body = try tokenBody(body, template)
+            fills["accessToken"] = .value(.string(tokens.accessToken.value))
+            fills["refreshToken"] = tokens.refreshToken.map { .value(.string($0.value)) } ?? .omit
+            fills["scope"] = tokens.scopes.map { .value(.string($0.joined(separator: " "))) } ?? .omit
+        }
         guard let rendered = try fill(body, fills, element: template.key) else {
             throw .invalid(file: "\(template.key).json", reason: "the instance body is a lone placeholder")
         }
         return rendered
+    }
+
+    /// The code body turned into the token body, as the template's tokenInstance says.
+    private static func tokenBody(_ body: JSONValue, _ template: ElementTemplate) throws(TemplateError) -> JSONValue {
+        guard let change = template.tokenInstance else { throw .noTokenInstance(element: template.key) }
+        guard case .object(var root) = body, case .object(var configuration)? = root["configuration"] else {
+            throw .invalid(file: "\(template.key).json", reason: "instance.configuration must be an object")
+        }
+        for path in change.remove {
+            if path.hasPrefix("configuration.") {
+                configuration.removeValue(forKey: String(path.dropFirst("configuration.".count)))
+            } else {
+                root.removeValue(forKey: path)
+            }
+        }
+        configuration.merge(change.configuration) { _, added in added }
+        root["configuration"] = .object(configuration)
+        root["externalAuthentication"] = .string(change.externalAuthentication)
+        return .object(root)
     }
 
     /// The poller configuration: the default one, or the one of each given parameter with

@@ -32,6 +32,8 @@ enum ExitStatus {
         switch error {
         case AuthorizationError.interrupted: return interrupted
         case is AuthorizationError: return authorization
+        case TokenExchangeError.unreachable: return network
+        case is TokenExchangeError: return authorization
         case is ConfigurationError, is TemplateError, is ListenerError: return usage
         case CloudElementsError.network(.notHTTP, _): return badAnswer
         case CloudElementsError.network(let error, _): return error.mayHaveArrived ? noAnswer : network

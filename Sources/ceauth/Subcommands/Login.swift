@@ -16,7 +16,9 @@ struct Login: ParsableCommand {
         redirect refused; 4 Cloud Elements answered with an HTTP error; 5 Cloud Elements unreachable (no \
         request byte sent, nothing created); 6 keyfile problem (an instance created but not saved is printed); \
         7 request sent but no answer (the instance may exist); 8 an answer that is not HTTP or not an instance \
-        (the instance may exist); 130 interrupted.
+        (the instance may exist); 130 interrupted. A permission unticked on the consent screen is exit 3. With \
+        --exchange local, Google refusing the code (a wrong PKCE verifier, an expired code, no refresh token) is also \
+        exit 3, and Google's token endpoint unreachable is 5.
         """
     )
 
@@ -50,6 +52,9 @@ struct Login: ParsableCommand {
     @Flag(help: "Also read the address the browser ended on from standard input (for a machine with no browser); the listener keeps waiting, whichever comes first wins.")
     var paste = false
 
+    @Option(help: ArgumentHelp("Who redeems the code: cloud-elements (default; Cloud Elements does, no PKCE) or local (ceauth does, with PKCE, and hands Cloud Elements the refresh token). Also the profile's 'exchange'.", valueName: "mode"))
+    var exchange: String?
+
     @Flag(name: .customLong("no-preflight"), help: "Skip the call to Cloud Elements (GET /elements/ELEMENT) that proves the secrets and the element before the browser opens.")
     var noPreflight = false
 
@@ -68,6 +73,7 @@ struct Login: ParsableCommand {
         options.update = update
         options.paste = paste
         options.preflight = !noPreflight
+        options.exchange = exchange ?? profile.values["exchange"]
         return options
     }
 

@@ -1,0 +1,29 @@
+/// Comparing the scopes asked for with the scopes Google granted. Pure.
+public enum Scopes {
+    /// Google's short forms and the URLs they stand for: a grant may name either.
+    static let equivalents: [String: String] = [
+        "email": "https://www.googleapis.com/auth/userinfo.email",
+        "profile": "https://www.googleapis.com/auth/userinfo.profile",
+        "openid": "openid",
+    ]
+
+    /// One spelling per scope: short forms expanded, a trailing slash dropped (Google writes
+    /// `https://mail.google.com/` and accepts it without the slash).
+    static func canonical(_ scope: String) -> String {
+        var value = equivalents[scope] ?? scope
+        while value.hasSuffix("/") && value.contains("://") { value.removeLast() }
+        return value
+    }
+
+    /// A `scope` parameter (space-separated; a `+` from a careless encoder counts as a space).
+    public static func split(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == " " || $0 == "+" }).map(String.init)
+    }
+
+    /// The required scopes the grant does not cover, as they were asked for. A grant of more
+    /// than was asked (include_granted_scopes, an earlier consent) is fine.
+    public static func missing(required: [String], granted: [String]) -> [String] {
+        let have = Set(granted.map(canonical))
+        return required.filter { !have.contains(canonical($0)) }
+    }
+}
