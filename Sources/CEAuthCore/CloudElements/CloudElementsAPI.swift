@@ -107,7 +107,7 @@ public enum CloudElementsError: Error, Equatable, CustomStringConvertible {
 
 /// Pure request building and response parsing for `POST /instances`.
 public enum CloudElementsAPI {
-    public static let userAgent = "ceauth/0.1"
+    public static let userAgent = "ceauth/" + BuildInfo.version
 
     public static func createInstanceRequest(baseURL: URL, credentials: CloudElementsCredentials, body: JSONValue,
                                              timeoutSeconds: Double) -> HTTPRequest {

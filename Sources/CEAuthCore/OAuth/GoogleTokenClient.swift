@@ -12,6 +12,13 @@ public struct GrantedTokens: Sendable {
     public var scopes: [String]?
     /// `refresh_token_expires_in`, seconds: set for apps whose consent screen is in Testing status.
     public var refreshTokenExpiresIn: Int?
+
+    public init(accessToken: Secret, refreshToken: Secret?, scopes: [String]?, refreshTokenExpiresIn: Int? = nil) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.scopes = scopes
+        self.refreshTokenExpiresIn = refreshTokenExpiresIn
+    }
 }
 
 /// Why the code could not be redeemed (or a token revoked) at Google.

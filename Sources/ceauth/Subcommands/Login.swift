@@ -107,13 +107,29 @@ struct Login: ParsableCommand {
             if dryRun {
                 let redirect = plan.redirect.port == 0 ? plan.redirect.uri(port: 0).replacing(":0/", with: ":<free port>/")
                     : plan.redirect.uri(port: plan.redirect.port)
-                console.print("# the browser would open (a new random state each run):")
+                let local = plan.exchange == .local
+                console.print("# the browser would open (a new random state each run\(local ? ", and a new PKCE challenge" : "")):")
                 console.print(AuthorizationRequest(endpoint: plan.authorizeURL, clientID: plan.clientID, redirectURI: redirect,
                                                    scopes: plan.scopes, state: "<state>", extraParameters: plan.template.authorization.parameters,
-                                                   loginHint: plan.loginHint).url.absoluteString)
+                                                   loginHint: plan.loginHint, codeChallenge: local ? "<S256 of this run's verifier>" : nil).url.absoluteString)
                 console.print("")
-                console.print("# then, with the code from the redirect:")
-                console.print(try InstanceCreator(plan: plan, transport: CurlTransport()).dryRun(code: "<the authorization code>", redirectURI: redirect))
+                let creator = InstanceCreator(plan: plan, transport: CurlTransport())
+                if local {
+                    let google = GoogleTokenClient(tokenURL: plan.tokenURL, revokeURL: plan.revokeURL, clientID: plan.clientID,
+                                                   clientSecret: plan.clientSecret, transport: CurlTransport(), timeoutSeconds: plan.requestTimeoutSeconds)
+                    console.print("# then ceauth redeems the code at Google, once:")
+                    console.print(DryRun.describe(google.redeemRequest(code: "<the authorization code>", redirectURI: redirect,
+                                                                       verifier: "<this run's PKCE verifier>"),
+                                                  references: [(plan.clientSecret.value, Settings.Variable.clientSecret)]))
+                    console.print("")
+                    console.print("# then, with Google's tokens:")
+                    let tokens = GrantedTokens(accessToken: Secret("<access token from Google>"), refreshToken: Secret("<refresh token from Google>"),
+                                               scopes: plan.scopes)
+                    console.print(try creator.dryRun(code: "", redirectURI: redirect, tokens: tokens))
+                } else {
+                    console.print("# then, with the code from the redirect:")
+                    console.print(try creator.dryRun(code: "<the authorization code>", redirectURI: redirect))
+                }
                 return
             }
             let verbose = output.verbose

@@ -124,6 +124,8 @@ final class LoginHarness {
         var env = SandboxSecrets.environment
         env["CEAUTH_BASE_URL"] = cloudElements.baseURL
         env["CEAUTH_AUTHORIZE_URL"] = google.authorizeURL
+        env["CEAUTH_TOKEN_URL"] = google.tokenURL
+        env["CEAUTH_REVOKE_URL"] = google.revokeURL
         env["HOME"] = directory.path
         env["XDG_CONFIG_HOME"] = directory.path + "/config"
         return env
