@@ -65,6 +65,9 @@ extension CLITests {
             ("\(Self.ownRedirect)?code=4/0Ax&iss=https://evil.example", 3, "evil.example"),
             ("", 64, "no authorization code was given"),
             ("4/0A bad code", 64, "spaces or control characters"),
+            // A whole address whose scope lacks a permission gmail needs: a partial grant.
+            ("\(Self.ownRedirect)?code=4/0Ax&scope=https://mail.google.com/", 3,
+             "the permission https://www.googleapis.com/auth/gmail.settings.basic was not granted"),
         ]
         for (input, status, saying) in cases {
             let run = try run(["create", "gmail", "--redirect-uri", Self.ownRedirect], environment: harness.environment, input: input + "\n")

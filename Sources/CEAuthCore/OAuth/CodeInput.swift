@@ -8,7 +8,9 @@ import Foundation
 /// or the whole address the browser was sent back to, whose `error`, `iss` and `code` are read
 /// as the listener reads them. Pure.
 public enum CodeInput {
-    public static func code(from text: String, issuer: String?) throws -> String {
+    /// `required`: the scopes the element needs; a whole address whose `scope` lacks one is a
+    /// partial grant, as at the listener.
+    public static func code(from text: String, issuer: String?, required: [String] = [], element: String = "") throws -> String {
         let trimmed = text.trimmingWhitespace()
         guard !trimmed.isEmpty else {
             throw ConfigurationError.invalidValue(option: "standard input", reason: "no authorization code was given; pipe the code, or the address the browser was sent back to, into ceauth")
@@ -40,6 +42,10 @@ public enum CodeInput {
         }
         guard let code = values["code"], !code.isEmpty else {
             throw ConfigurationError.invalidValue(option: "standard input", reason: "the address carries neither a code nor an error")
+        }
+        if let granted = values["scope"] {
+            let missing = Scopes.missing(required: required, granted: Scopes.split(granted))
+            if !missing.isEmpty { throw AuthorizationError.partialGrant(missing: missing, element: element) }
         }
         return code
     }

@@ -116,7 +116,8 @@ struct Create: ParsableCommand {
             // Everything that can fail before the single-use code is spent, first.
             for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { console.say("ceauth: warning: \(warning)") }
             if OS.isTerminal(0) { console.say("Paste the authorization code, or the address the browser was sent back to:") }
-            let code = try CodeInput.code(from: readLine() ?? "", issuer: plan.template.authorization.issuer)
+            let code = try CodeInput.code(from: readLine() ?? "", issuer: plan.template.authorization.issuer,
+                                          required: plan.scopes, element: plan.template.key)
             let instance = try creator.create(code: code, redirectURI: redirect)
             let report: KeyfileStore.SaveReport
             do {
