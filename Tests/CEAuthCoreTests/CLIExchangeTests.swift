@@ -215,6 +215,17 @@ extension CLITests {
         expectNoSecrets(dry)
     }
 
+    /// --paste: the pasted address's code is redeemed with this run's verifier, like the listener's.
+    @Test func localExchangeWithAPastedAddress() throws {
+        let harness = try LoginHarness()
+        let run = try run(["login", "gmail", "--exchange", "local", "--paste", "--no-browser"], environment: harness.environment,
+                          paste: Self.pasteLines)
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        #expect(ceauthTokenForms(harness).count == 1)
+        #expect(harness.cloudElements.bodies.current.first?["externalAuthentication"] == .string("initial"))
+        expectNoGoogleTokens(run, harness)
+    }
+
     @Test func localExchangeInTheSandboxThroughTheConsentPage() throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
