@@ -175,7 +175,7 @@ public final class EmulatedCloudElements: @unchecked Sendable {
         bodies.with { $0.append(parsed ?? .null) }
         // Hold each answer until this many POSTs have come, so their clients go on together.
         let until = monotonicSeconds() + 10
-        while bodies.current.count < answerTogether.current && monotonicSeconds() < until { OS.pause(seconds: 0.002) }
+        while bodies.current.count < answerTogether.current && monotonicSeconds() < until { OS.sleep(seconds: 0.002) }
         switch behaviour.current {
         case .fail(let status, let body): return EmulatorResponse(status: status, body: body)
         case .answer(let response): return response

@@ -83,8 +83,8 @@ public final class EmulatorServer: @unchecked Sendable {
     /// Stops accepting and waits (at most a second) until the listening socket is closed.
     public func stop() {
         lock.withLock { stopped = true }
-        let until = OS.now + 1
-        while !lock.withLock({ loopEnded }) && OS.now < until { OS.pause(seconds: 0.005) }
+        let until = monotonicSeconds() + 1
+        while !lock.withLock({ loopEnded }) && monotonicSeconds() < until { OS.sleep(seconds: 0.005) }
     }
 
     private var isStopped: Bool { lock.withLock { stopped } }

@@ -5,17 +5,6 @@ import Foundation
 #endif
 import CEAuthCore
 
-/// Thread-safe mutable state for the emulators.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = OS.Lock()
-    private var value: Value
-    public init(_ value: Value) { self.value = value }
-    public func with<R>(_ body: (inout Value) -> R) -> R {
-        lock.withLock { body(&value) }
-    }
-    public var current: Value { with { $0 } }
-}
-
 /// The sandbox's credentials: published (they open nothing real), and distinctive enough that
 /// a leak is found by a plain search of the output.
 public enum SandboxSecrets {

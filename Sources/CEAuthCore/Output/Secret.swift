@@ -42,19 +42,21 @@ public struct Redactor: Sendable {
     /// Matches bytes, not characters: a secret followed by a combining mark (`…a` + U+0301)
     /// forms another character, which a character-wise search would not find.
     public func redact(_ text: String) -> String {
-        (values + Self.learned.withLock { $0 }).reduce(text) { Self.replaceBytes(in: $0, $1, with: "<redacted>") }
+        let learned = Self.learned.current
+        // Longest first over both lists, so a secret inside another never leaves part of it.
+        let all = learned.isEmpty ? values : (values + learned).sorted { $0.utf8.count > $1.utf8.count }
+        return all.reduce(text) { Self.replaceBytes(in: $0, $1, with: "<redacted>") }
     }
 
     /// Secrets that appear while the process runs (Google's tokens under --exchange local):
     /// every redactor of the process hides them from then on.
     public static func learn(_ secrets: [String]) {
-        learned.withLock { list in
+        learned.with { list in
             for secret in secrets where secret.utf8.count >= 6 && !list.contains(secret) { list.append(secret) }
-            list.sort { $0.utf8.count > $1.utf8.count }
         }
     }
 
-    private static let learned = LockedList()
+    private static let learned = Locked<[String]>([])
 
     /// Every occurrence of `needle`'s UTF-8 bytes in `text` replaced by `replacement`.
     static func replaceBytes(in text: String, _ needle: String, with replacement: String) -> String {
@@ -76,11 +78,4 @@ public struct Redactor: Sendable {
         }
         return changed ? String(decoding: out, as: UTF8.self) : text
     }
-}
-
-/// The learned secrets, shared by every thread.
-final class LockedList: @unchecked Sendable {
-    private let lock = OS.Lock()
-    private var list: [String] = []
-    func withLock<R>(_ body: (inout [String]) -> R) -> R { lock.withLock { body(&list) } }
 }

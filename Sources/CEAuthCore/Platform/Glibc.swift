@@ -164,7 +164,7 @@ public enum OS {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    static func sleep(seconds: Double) {
+    public static func sleep(seconds: Double) {
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
@@ -436,7 +436,7 @@ public enum OS {
         return true
     }
 
-    /// A mutual-exclusion lock (pthread mutex), for state that threads share.
+    /// A mutual-exclusion lock (pthread mutex), for state that threads share (see `Locked`).
     public final class Lock: @unchecked Sendable {
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         public init() { pthread_mutex_init(mutex, nil) }
@@ -451,13 +451,18 @@ public enum OS {
         }
     }
 
-    /// Sleeps this thread (for servers that hold an answer back).
-    public static func pause(seconds: Double) { sleep(seconds: seconds) }
-
-    /// Monotonic seconds, for deadlines outside this module.
-    public static var now: Double { monotonicSeconds() }
-
     public static let isMacOS = false
+}
+
+/// A value shared by threads, behind an `OS.Lock`: the redactor's learned secrets, the emulators' state.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = OS.Lock()
+    private var value: Value
+    public init(_ value: Value) { self.value = value }
+    public func with<R>(_ body: (inout Value) -> R) -> R {
+        lock.withLock { body(&value) }
+    }
+    public var current: Value { with { $0 } }
 }
 
 /// What a new thread runs, carried through pthread_create's context pointer.
