@@ -69,6 +69,12 @@ public struct LoginPlan: Sendable {
     }
 
     /// A readable default instance name, e.g. `gmail via ceauth 2026-11-23 11:20 UTC`.
+    /// Google's token and revocation endpoints for this plan's client (`--exchange local`).
+    public func tokenClient(transport: any HTTPTransport) -> GoogleTokenClient {
+        GoogleTokenClient(tokenURL: tokenURL, revokeURL: revokeURL, clientID: clientID, clientSecret: clientSecret,
+                          transport: transport, timeoutSeconds: requestTimeoutSeconds)
+    }
+
     public static func defaultName(element: String, date: Date) -> String {
         // From the ISO 8601 form (no ICU needed): 2026-11-23T11:20:31Z -> 2026-11-23 11:20.
         let iso = timestamp(date)
@@ -223,8 +229,7 @@ public struct LoginFlow {
         var tokens: GrantedTokens?
         var google: GoogleTokenClient?
         if let codeVerifier {
-            let client = GoogleTokenClient(tokenURL: plan.tokenURL, revokeURL: plan.revokeURL, clientID: plan.clientID,
-                                           clientSecret: plan.clientSecret, transport: transport, timeoutSeconds: plan.requestTimeoutSeconds)
+            let client = plan.tokenClient(transport: transport)
             say("Code received; redeeming it at \(plan.tokenURL.host ?? plan.tokenURL.absoluteString) with this sign-in's PKCE verifier...")
             do {
                 tokens = try redeem(code, verifier: codeVerifier, redirectURI: listener.redirectURI, client: client)
@@ -277,12 +282,9 @@ public struct LoginFlow {
             revoke(tokens.accessToken, at: client, because: "it came without a refresh token")
             throw TokenExchangeError.noRefreshToken
         }
-        if let granted = tokens.scopes {
-            let missing = Scopes.missing(required: plan.scopes, granted: granted)
-            if !missing.isEmpty {
-                revoke(refresh, at: client, because: "the grant lacks what \(plan.template.key) needs")
-                throw AuthorizationError.partialGrant(missing: missing, element: plan.template.key)
-            }
+        if let granted = tokens.scopes, let partial = Scopes.partialGrant(required: plan.scopes, granted: granted, element: plan.template.key) {
+            revoke(refresh, at: client, because: "the grant lacks what \(plan.template.key) needs")
+            throw partial
         }
         if let seconds = tokens.refreshTokenExpiresIn {
             let days = Double(seconds) / 86_400

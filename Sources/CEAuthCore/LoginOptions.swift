@@ -62,22 +62,18 @@ public struct LoginOptions: Sendable {
         }
 
         let base = try Settings.baseURL(flag: baseURL, environmentName: environmentName, environment: environment)
-        let authorize = try ServiceURL.validate(
-            Settings.nonEmpty(environment[Variable.authorizeURL]) ?? template.authorization.endpoint,
-            what: Settings.nonEmpty(environment[Variable.authorizeURL]) == nil ? "the template's authorization endpoint" : Variable.authorizeURL
-        )
-
-        let mode: CodeExchange
-        switch exchange ?? "cloud-elements" {
-        case "cloud-elements": mode = .cloudElements
-        case "local": mode = .local
-        case let other:
-            throw ConfigurationError.invalidValue(option: "--exchange", reason: "'\(other)' is not a mode; give cloud-elements (Cloud Elements redeems the code) or local (ceauth redeems it, with PKCE)")
+        // Google's endpoints: the variable's value when set (tests, the sandbox), else the default.
+        func endpoint(_ variable: String, default value: String, named name: String) throws -> URL {
+            let set = Settings.nonEmpty(environment[variable])
+            return try ServiceURL.validate(set ?? value, what: set == nil ? name : variable)
         }
-        let tokenURL = try ServiceURL.validate(Settings.nonEmpty(environment[Variable.tokenURL]) ?? GoogleEndpoints.token,
-                                               what: Settings.nonEmpty(environment[Variable.tokenURL]) == nil ? "Google's token endpoint" : Variable.tokenURL)
-        let revokeURL = try ServiceURL.validate(Settings.nonEmpty(environment[Variable.revokeURL]) ?? GoogleEndpoints.revoke,
-                                                what: Settings.nonEmpty(environment[Variable.revokeURL]) == nil ? "Google's revocation endpoint" : Variable.revokeURL)
+        let authorize = try endpoint(Variable.authorizeURL, default: template.authorization.endpoint, named: "the template's authorization endpoint")
+
+        guard let mode = CodeExchange(rawValue: exchange ?? CodeExchange.cloudElements.rawValue) else {
+            throw ConfigurationError.invalidValue(option: "--exchange", reason: "'\(exchange ?? "")' is not a mode; give cloud-elements (Cloud Elements redeems the code) or local (ceauth redeems it, with PKCE)")
+        }
+        let tokenURL = try endpoint(Variable.tokenURL, default: GoogleEndpoints.token, named: "Google's token endpoint")
+        let revokeURL = try endpoint(Variable.revokeURL, default: GoogleEndpoints.revoke, named: "Google's revocation endpoint")
         if mode == .local && template.tokenInstance == nil { throw TemplateError.noTokenInstance(element: template.key) }
 
         let redirect = try redirectURI.map { uri throws(ListenerError) in try LoopbackRedirect.parse(uri) } ?? .ephemeral

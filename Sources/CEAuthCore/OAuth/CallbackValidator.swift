@@ -73,9 +73,9 @@ public struct CallbackValidator: Sendable {
             return .reject(status: 400, reason: "the redirect carries neither a code nor an error")
         }
         // Google lists what was granted; a code for less than the element needs goes nowhere.
-        if let granted = values["scope"] {
-            let missing = Scopes.missing(required: requiredScopes, granted: Scopes.split(granted))
-            if !missing.isEmpty { return .finish(.failure(.partialGrant(missing: missing, element: element))) }
+        if let granted = values["scope"],
+           let partial = Scopes.partialGrant(required: requiredScopes, granted: Scopes.split(granted), element: element) {
+            return .finish(.failure(partial))
         }
         return .finish(.code(code))
     }

@@ -43,9 +43,9 @@ public enum CodeInput {
         guard let code = values["code"], !code.isEmpty else {
             throw ConfigurationError.invalidValue(option: "standard input", reason: "the address carries neither a code nor an error")
         }
-        if let granted = values["scope"] {
-            let missing = Scopes.missing(required: required, granted: Scopes.split(granted))
-            if !missing.isEmpty { throw AuthorizationError.partialGrant(missing: missing, element: element) }
+        if let granted = values["scope"],
+           let partial = Scopes.partialGrant(required: required, granted: Scopes.split(granted), element: element) {
+            throw partial
         }
         return code
     }

@@ -4,7 +4,6 @@ public enum Scopes {
     static let equivalents: [String: String] = [
         "email": "https://www.googleapis.com/auth/userinfo.email",
         "profile": "https://www.googleapis.com/auth/userinfo.profile",
-        "openid": "openid",
     ]
 
     /// One spelling per scope: short forms expanded, a trailing slash dropped (Google writes
@@ -25,5 +24,12 @@ public enum Scopes {
     public static func missing(required: [String], granted: [String]) -> [String] {
         let have = Set(granted.map(canonical))
         return required.filter { !have.contains(canonical($0)) }
+    }
+
+    /// The partial grant a `scope` value shows (the redirect's, a pasted address's, or the token
+    /// response's split one), or nil when it covers what `element` needs.
+    public static func partialGrant(required: [String], granted: [String], element: String) -> AuthorizationError? {
+        let missing = missing(required: required, granted: granted)
+        return missing.isEmpty ? nil : .partialGrant(missing: missing, element: element)
     }
 }

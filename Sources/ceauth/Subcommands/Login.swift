@@ -115,8 +115,7 @@ struct Login: ParsableCommand {
                 console.print("")
                 let creator = InstanceCreator(plan: plan, transport: CurlTransport())
                 if local {
-                    let google = GoogleTokenClient(tokenURL: plan.tokenURL, revokeURL: plan.revokeURL, clientID: plan.clientID,
-                                                   clientSecret: plan.clientSecret, transport: CurlTransport(), timeoutSeconds: plan.requestTimeoutSeconds)
+                    let google = plan.tokenClient(transport: CurlTransport())
                     console.print("# then ceauth redeems the code at Google, once:")
                     console.print(DryRun.describe(google.redeemRequest(code: "<the authorization code>", redirectURI: redirect,
                                                                        verifier: "<this run's PKCE verifier>"),
