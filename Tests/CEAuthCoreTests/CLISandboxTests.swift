@@ -63,6 +63,12 @@ extension CLITests {
         #expect(verified.status == 0, "stderr: \(verified.stderr)")
         #expect(try JSONValue.parse(Data(verified.stdout.utf8))["works"] == .bool(true))
 
+        // Its header carries the sandbox's published secrets, with no emulator started for it.
+        let header = try run(["header", "--sandbox", "play-mail"], environment: bareEnvironment(harness))
+        #expect(header.status == 0, "stderr: \(header.stderr)")
+        #expect(header.stdout.hasPrefix("User \(SandboxSecrets.user), Organization \(SandboxSecrets.org), Element INSTANCETOKEN-"))
+        #expect(!header.stderr.contains("Sandbox: emulated"))
+
         // A real instance under --sandbox: refused, nothing sent anywhere.
         for arguments in [["verify", "--sandbox", "real-mail"], ["token", "--sandbox", "real-mail"],
                           ["delete", "--sandbox", "real-mail", "--yes"], ["header", "--sandbox", "\(realID)"]] {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CEAuthCore
+import CEAuthSandbox
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -192,9 +193,11 @@ struct Header: ParsableCommand {
     var json = false
 
     func run() throws {
-        try Console.run(profile: profileOptions, secrets: true, sandbox: target.sandboxOptions.sandbox) { context in
+        // A sandbox instance's header carries the sandbox's published secrets: no emulator needed.
+        let sandbox = target.sandboxOptions.sandbox
+        try Console.run(profile: profileOptions, secrets: !sandbox) { context in
             let (console, environment) = (context.console, context.environment)
-            let credentials = try Settings.platformSecrets(environment: environment)
+            let credentials = try Settings.platformSecrets(environment: sandbox ? SandboxSecrets.environment : environment)
             let (instance, path) = try target.find(environment: environment)
             let header = credentials.authorizationHeader(element: instance.token)
             guard json else { return try console.printRequested(header, what: "header", keyfile: path) }
