@@ -96,10 +96,9 @@ struct Login: ParsableCommand {
             var options = options(profile: context.profile)
             if let sandbox = context.sandbox {
                 // Ids go on from the keyfile's sandbox instances, so a new one never takes an old id.
-                let path = try Settings.keyfilePath(flag: keyfile.keyfile, environment: environment)
-                _ = sandbox.adopt((try? KeyfileStore(path: path).instances()) ?? [])
+                _ = sandbox.adopt((try? KeyfileStore(path: try keyfile.path(environment: environment)).instances()) ?? [])
                 if options.name == nil {
-                    options.name = LoginPlan.defaultName(element: element, date: Date()).replacing(" via ceauth", with: " sandbox via ceauth")
+                    options.name = LoginPlan.defaultName(element: element + " sandbox", date: Date())
                 }
             }
             let library = try options.library(environment: environment)
