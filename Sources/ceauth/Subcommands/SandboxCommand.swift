@@ -70,13 +70,7 @@ struct SandboxCommand: ParsableCommand {
                 Ctrl-C stops it; its instances end with it.
                 """)
             let stop = DispatchSemaphore(value: 0)
-            let sources = OS.interruptSignals.map { number in
-                OS.ignore(number)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { stop.signal() }
-                source.resume()
-                return source
-            }
+            let sources = Interrupts.handle { stop.signal() }
             stop.wait()
             sources.forEach { $0.cancel() }
             console.say("Sandbox stopped.")
