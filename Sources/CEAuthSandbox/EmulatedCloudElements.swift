@@ -24,13 +24,20 @@ public final class EmulatedCloudElements: @unchecked Sendable {
         public var name: String
         public var valid = true
         public var disabled = false
+        /// As Cloud Elements keeps it: what the body gave, with the OAuth tokens it redeemed
+        /// (GET echoes all of it, secrets included, as the real service does).
+        public var configuration: [String: JSONValue] = [:]
+        public var tags: [JSONValue] = []
 
-        public init(token: String, element: String, name: String, valid: Bool = true, disabled: Bool = false) {
+        public init(token: String, element: String, name: String, valid: Bool = true, disabled: Bool = false,
+                    configuration: [String: JSONValue] = [:], tags: [JSONValue] = []) {
             self.token = token
             self.element = element
             self.name = name
             self.valid = valid
             self.disabled = disabled
+            self.configuration = configuration
+            self.tags = tags
         }
     }
 
@@ -45,6 +52,13 @@ public final class EmulatedCloudElements: @unchecked Sendable {
     public let listPageSize = Locked(200)
     public let nextID = Locked<Int64>(480_000)
     public let answerTogether = Locked(0)
+    /// Seconds each request waits before it is answered (an internet round trip, a slow host).
+    public let latency = Locked<Double>(0)
+    /// Every request as "METHOD path", recorded on arrival (before the latency).
+    public let arrived = Locked<[String]>([])
+    /// Answers a request before the emulator does, when it returns a response (a test's
+    /// broken or hostile Cloud Elements: an error that echoes the Authorization header).
+    public let intercept = Locked<(@Sendable (EmulatorRequest) -> EmulatorResponse?)?>(nil)
     public let google: EmulatedGoogle
     private(set) var server: EmulatorServer!
 
@@ -63,6 +77,10 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             guard request.target.hasPrefix(self.pathPrefix + "/") else { return Self.error(404, "No resource found at \(request.path)") }
             var inner = request
             inner.target = String(request.target.dropFirst(self.pathPrefix.count))
+            self.arrived.with { $0.append(inner.method + " " + inner.path) }
+            let wait = self.latency.current
+            if wait > 0 { OS.sleep(seconds: wait) }
+            if let intercept = self.intercept.current, let answer = intercept(inner) { return answer }
             return self.handle(inner)
         }
     }
@@ -121,6 +139,7 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             return .json(200, .object([
                 "id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid), "disabled": .bool(instance.disabled),
                 "element": .object(["key": .string(instance.element)]), "token": .string(instance.token),
+                "configuration": .object(instance.configuration), "tags": .array(instance.tags),
             ]))
         case (5, "hubs") where parts[4] == "ping":
             let hub = parts[3]
@@ -222,12 +241,13 @@ public final class EmulatedCloudElements: @unchecked Sendable {
         let tokens = (try? JSONValue.parse(Data(redeemed.body.utf8))) ?? .null
         let id = updating ?? nextID.with { id -> Int64 in id += 1; return id }
         let token = "INSTANCETOKEN-\(id)-" + (try! Crypto.randomBytes(count: 8)).base64URLEncoded
-        // Re-authorized: a valid instance again, with a new token, under its old name.
-        let kept = updating.flatMap { instances.current[$0]?.name } ?? name
-        instances.with { $0[id] = Instance(token: token, element: key, name: kept) }
+        // A PUT replaces what it is given (name, tags, configuration); re-authorized, the
+        // instance is valid again, with a new token.
         var echoed = configuration
         echoed["oauth.user.token"] = tokens["access_token"] ?? .null
         echoed["oauth.user.refresh_token"] = tokens["refresh_token"] ?? configuration["oauth.user.refresh_token"] ?? .null
+        let kept = name
+        instances.with { $0[id] = Instance(token: token, element: key, name: name, configuration: echoed, tags: body["tags"]?.arrayValue ?? []) }
         return .json(200, .object([
             "id": .integer(id), "name": .string(kept),
             "token": .string(token),

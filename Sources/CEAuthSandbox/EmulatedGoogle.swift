@@ -57,6 +57,9 @@ public final class EmulatedGoogle: @unchecked Sendable {
     /// The `scope` the token response reports instead of the granted one (a partial grant that
     /// only the token response shows).
     public let tokenScopeOverride = Locked<[String]?>(nil)
+    /// Changes the answer to a redeemed code before it is sent (a broken or hostile token
+    /// endpoint, for the tests: a lifetime of 1e300, no access token).
+    public let tokenAnswerEdit = Locked<(@Sendable ([String: JSONValue]) -> [String: JSONValue])?>(nil)
     /// Consent pages shown and not yet answered: their id, and the request they came from.
     private let pending = Locked<[String: [String: String]]>([:])
     private(set) var server: EmulatorServer!
@@ -196,6 +199,7 @@ public final class EmulatedGoogle: @unchecked Sendable {
             body["refresh_token"] = .string(refresh)
             if let lifetime = refreshTokenLifetime.current { body["refresh_token_expires_in"] = .integer(Int64(lifetime)) }
         }
+        if let edit = tokenAnswerEdit.current { body = edit(body) }
         return .json(200, .object(body))
     }
 

@@ -94,14 +94,20 @@ public final class EmulatorServer: @unchecked Sendable {
             if OS.waitReadable([listener.fd], timeoutMilliseconds: 50)?.first == true, let client = try? listener.accept() {
                 let handler = self.handler
                 let box = SocketBox(client)
-                if !OS.startThread({ EmulatorServer.serve(box.socket, handler) }) { client.close() }
+                let ownHost = ownHost
+                if !OS.startThread({ EmulatorServer.serve(box.socket, ownHost: ownHost, handler) }) { client.close() }
             }
         }
         listener.close()
         lock.withLock { loopEnded = true }
     }
 
-    private static func serve(_ socket: Socket, _ handler: @Sendable (EmulatorRequest) -> EmulatorResponse?) {
+    /// The one `Host` this server answers to, e.g. `127.0.0.1:53682` or `[::1]:53682`: a web page
+    /// that rebinds its own DNS name to loopback reaches the socket, but its requests carry its
+    /// own name, and must not read the sandbox's tokens or delete its instances.
+    var ownHost: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    private static func serve(_ socket: Socket, ownHost: String, _ handler: @Sendable (EmulatorRequest) -> EmulatorResponse?) {
         try? socket.setReceiveTimeout(seconds: 10)
         var buffer: [UInt8] = []
         var head: HTTPRequestHead?
@@ -117,6 +123,15 @@ public final class EmulatorServer: @unchecked Sendable {
         while body.count < length {
             guard case .data(let bytes)? = try? socket.receive(blocking: true) else { break }
             body += bytes
+        }
+        let hosts = head.headers.filter { $0.name.lowercased() == "host" }
+        guard hosts.count == 1, hosts[0].value.lowercased() == ownHost else {
+            let text = "This emulator answers only to Host \(ownHost).\n"
+            try? socket.sendAll(Array(("HTTP/1.1 421 Misdirected Request\r\nContent-Type: text/plain\r\nContent-Length: \(text.utf8.count)\r\n"
+                + "Connection: close\r\n\r\n" + text).utf8))
+            socket.shutdownWrite()
+            socket.close()
+            return
         }
         var headers: [String: String] = [:]
         for (name, value) in head.headers { headers[name.lowercased()] = value }

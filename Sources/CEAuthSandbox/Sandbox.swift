@@ -14,6 +14,12 @@ public enum SandboxSecrets {
     public static let clientSecret = "CLIENTSECRET-9a7e3d10"
     public static let all = [user, org, clientSecret]
 
+    /// True when the Cloud Elements secrets in `environment` are these published ones (a shell
+    /// that sourced `ceauth sandbox`'s exports): a request with them gives nothing real away.
+    public static func inUse(_ environment: [String: String]) -> Bool {
+        environment[Settings.Variable.userSecret] == user && environment[Settings.Variable.orgSecret] == org
+    }
+
     public static var environment: [String: String] {
         [
             Settings.Variable.userSecret: user, Settings.Variable.orgSecret: org,
