@@ -22,6 +22,9 @@ let package = Package(
         // nothing written to $HOME, and it tells whether a request byte was sent). Loaded with
         // dlopen on first use; its header comes from libcurl4-openssl-dev.
         .target(name: "CCurl"),
+        // prctl(2), which Swift cannot call (variadic): turning core dumps off for a process that
+        // holds secrets.
+        .target(name: "CSystem"),
         // Turns the top-level Templates/ folder into Swift source at build time, so a
         // copied binary still knows its built-in elements (no resource bundle to carry).
         .executableTarget(name: "TemplateEmbedder"),
@@ -33,7 +36,7 @@ let package = Package(
         ),
         .target(
             name: "CEAuthCore",
-            dependencies: ["COpenSSL", "CCurl"],
+            dependencies: ["COpenSSL", "CCurl", "CSystem"],
             plugins: ["EmbedTemplates"]
         ),
         .executableTarget(

@@ -45,7 +45,7 @@ public enum BrowserLauncher {
     public static func missingCommands(environment: [String: String]) -> [String] {
         guard let browser = environment["BROWSER"], !browser.isEmpty else { return [] }
         return browser.split(separator: ":").compactMap { $0.split(separator: " ").first.map(String.init) }
-            .filter { resolve($0, environment: environment) == nil }
+            .filter { ExecutableLookup.resolve($0, environment: environment) == nil }
     }
 
     /// True inside Windows Subsystem for Linux.
@@ -62,10 +62,12 @@ public enum BrowserLauncher {
         for command in candidates(url: url.absoluteString, environment: environment, isMacOS: OS.isMacOS,
                                   isWSL: detectWSL(environment: environment)) {
             let name = command[0]
-            guard let executable = resolve(name, environment: environment) else { continue }
+            guard let executable = ExecutableLookup.resolve(name, environment: environment) else { continue }
             tried.append(name)
-            // posix_spawn, no shell: the URL is one argument and nothing in it is interpreted.
-            guard let pid = OS.spawn(executable, arguments: Array(command.dropFirst()), environment: environment) else { continue }
+            // posix_spawn, no shell: the URL is one argument and nothing in it is interpreted. A
+            // browser often outlives ceauth: it gets no secret of ceauth's.
+            guard let pid = OS.spawn(executable, arguments: Array(command.dropFirst()),
+                                     environment: Settings.childEnvironment(environment)) else { continue }
             started(shown(command, url: url.absoluteString))
             let deadline = OS.monotonicSeconds() + waitSeconds
             var state = OS.state(of: pid)
@@ -87,14 +89,4 @@ public enum BrowserLauncher {
         command.map { $0.replacing(url, with: "<the URL above>") }.joined(separator: " ")
     }
 
-    /// The absolute path of `name`, searching PATH when it has no slash.
-    static func resolve(_ name: String, environment: [String: String]) -> String? {
-        if name.contains("/") { return OS.isExecutable(name) ? name : nil }
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if OS.isExecutable(candidate) { return candidate }
-        }
-        return nil
-    }
 }

@@ -19,11 +19,14 @@ public struct InstanceCreator {
     }
 
     /// The instance body for `code` and `redirectURI`, or for the tokens ceauth redeemed the code
-    /// for (`--exchange local`); also for --dry-run.
-    public func body(code: String, redirectURI: String, tokens: GrantedTokens? = nil) throws(TemplateError) -> JSONValue {
-        try InstanceBodyRenderer.render(plan.template, values: InstanceValues(
+    /// for (`--exchange local`); also for --dry-run. Re-authorizing, `current` is the instance
+    /// as Cloud Elements has it: the body keeps all of it but the old grant (Reauthorization).
+    public func body(code: String, redirectURI: String, tokens: GrantedTokens? = nil, current: JSONValue? = nil) throws(TemplateError) -> JSONValue {
+        let fresh = try InstanceBodyRenderer.render(plan.template, values: InstanceValues(
             code: code, clientID: plan.clientID, clientSecret: plan.clientSecret, redirectURI: redirectURI,
             name: plan.name, tags: plan.tags, events: plan.events, tokens: tokens))
+        guard let current else { return fresh }
+        return Reauthorization.body(current: current, fresh: fresh, changeEvents: plan.events != nil, changeTags: !plan.tags.isEmpty)
     }
 
     public var client: CloudElementsClient {
@@ -31,10 +34,22 @@ public struct InstanceCreator {
                             timeoutSeconds: plan.requestTimeoutSeconds)
     }
 
-    /// Sends the POST once. Throws what Cloud Elements said (CloudElementsError) or the template's
-    /// problem; nothing exists then, or it may (exit 7, 8: see the error).
-    public func create(code: String, redirectURI: String, tokens: GrantedTokens? = nil) throws -> CreatedInstance {
-        let body = try body(code: code, redirectURI: redirectURI, tokens: tokens)
+    /// Re-authorizing: the instance as Cloud Elements has it now, read before the browser opens
+    /// (its body is the PUT's base, and a deleted instance costs no consent). Nil otherwise.
+    public func currentInstance() throws(CloudElementsError) -> JSONValue? {
+        guard let saved = plan.reauthorize else { return nil }
+        guard let current = try client.instance(id: saved.id) else {
+            throw .callRefused(call: "GET /instances/\(saved.id)", status: 404,
+                               message: "Cloud Elements no longer has this instance, \(saved.summary); create a new one with ceauth login \(saved.element) (without --update)", requestID: nil)
+        }
+        return current
+    }
+
+    /// Sends the POST (or, re-authorizing, the PUT) once. Throws what Cloud Elements said
+    /// (CloudElementsError) or the template's problem; nothing exists then, or it may (exit 7,
+    /// 8: see the error).
+    public func create(code: String, redirectURI: String, tokens: GrantedTokens? = nil, current: JSONValue? = nil) throws -> CreatedInstance {
+        let body = try body(code: code, redirectURI: redirectURI, tokens: tokens, current: current)
         var (created, status) = try plan.reauthorize.map { saved throws(CloudElementsError) in
             try client.reauthorizeInstance(id: saved.id, body: body, expectedElement: plan.template.key, currentToken: saved.token)
         } ?? client.createInstance(body: body, expectedElement: plan.template.key)
@@ -58,18 +73,21 @@ public struct InstanceCreator {
     }
 
     /// The POST (or PUT) as --dry-run shows it: the code as a placeholder, secrets as references.
-    public func dryRun(code: String, redirectURI: String, tokens: GrantedTokens? = nil) throws -> String {
+    public func dryRun(code: String, redirectURI: String, tokens: GrantedTokens? = nil, current: JSONValue? = nil) throws -> DryRun.Shown {
         var request = CloudElementsAPI.createInstanceRequest(baseURL: plan.baseURL, credentials: plan.credentials,
-                                                             body: try body(code: code, redirectURI: redirectURI, tokens: tokens),
+                                                             body: try body(code: code, redirectURI: redirectURI, tokens: tokens, current: current),
                                                              timeoutSeconds: plan.requestTimeoutSeconds)
         if let saved = plan.reauthorize {
             request.method = "PUT"
             request.url = URL(string: plan.baseURL.absoluteString + "/instances/\(saved.id)?reAuthenticate=true") ?? request.url
         }
-        return DryRun.describe(request, references: [
-            (plan.credentials.userSecret.value, Settings.Variable.userSecret),
-            (plan.credentials.organizationSecret.value, Settings.Variable.orgSecret),
-            (plan.clientSecret.value, Settings.Variable.clientSecret),
-        ])
+        return DryRun.show(request, references: references)
+    }
+
+    /// Each secret of the plan and the variable that holds it, for --dry-run.
+    public var references: [(value: String, variable: String)] {
+        [(plan.credentials.userSecret.value, Settings.Variable.userSecret),
+         (plan.credentials.organizationSecret.value, Settings.Variable.orgSecret),
+         (plan.clientSecret.value, Settings.Variable.clientSecret)]
     }
 }

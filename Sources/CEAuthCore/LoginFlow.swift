@@ -122,7 +122,7 @@ public struct LoginFlow {
     public var showURL: (@Sendable (String) -> Void)?
     public var cancel: CancelSignal?
     /// With --paste, the next line of standard input (nil at its end); tests give their own.
-    public var readPastedLine: @Sendable () -> String? = { readLine() }
+    public var readPastedLine: @Sendable () -> StandardInput.Line = { StandardInput.readLine() }
     public var listenerLimits = LoopbackListener.Limits()
     /// How the listener binds an address; tests take 127.0.0.1 away to see the move to [::1].
     var bindListener: @Sendable (String, UInt16) throws(SocketError) -> Socket = { (host, port) throws(SocketError) in
@@ -149,23 +149,30 @@ public struct LoginFlow {
     public func run() throws -> LoginResult {
         // Fail on template or option problems before the browser opens and a code is spent.
         let placeholderTokens = plan.exchange == .local ? GrantedTokens(accessToken: Secret(""), refreshToken: Secret(""), scopes: plan.scopes) : nil
-        _ = try InstanceCreator(plan: plan, transport: transport).body(code: "", redirectURI: "", tokens: placeholderTokens)
+        let creator = InstanceCreator(plan: plan, transport: transport, log: log)
+        _ = try creator.body(code: "", redirectURI: "", tokens: placeholderTokens)
         let successPage = try library.page("success.html")
         let failurePage = try library.page("failure.html")
         for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
+        // Re-authorizing: the instance as it is now, the base of the PUT (also proves it exists).
+        let current: JSONValue?
+        do {
+            cancel?.checking(true)
+            defer { cancel?.checking(false) }
+            current = try creator.currentInstance()
+        }
         if plan.preflight {
             log("checking the secrets and the element at \(plan.baseURL.absoluteString) (GET /elements/\(plan.template.key))")
             // Nothing is spent yet: Ctrl-C during this request may stop at once.
             cancel?.checking(true)
             defer { cancel?.checking(false) }
-            try InstanceCreator(plan: plan, transport: transport).client.preflight(element: plan.template.key)
+            try creator.client.preflight(element: plan.template.key)
         }
 
         let listener = try LoopbackListener(redirect: plan.redirect, limits: listenerLimits, bind: bindListener)
         // A stray request gets the failure page's layout in the notice tone.
-        let noticePage = try library.page("failure.html")
         listener.strayPage = { status, reason in
-            HTMLPage.render(noticePage, values: Self.stray(status: status, reason: reason).merging(["tone": "note"]) { _, tone in tone })
+            HTMLPage.render(failurePage, values: Self.stray(status: status, reason: reason).merging(["tone": "note"]) { _, tone in tone })
         }
         defer { listener.close() }
         log("listening on \(listener.addresses.joined(separator: " and ")) port \(listener.port)")
@@ -240,13 +247,12 @@ public struct LoginFlow {
         }
         say("\(tokens == nil ? "Code" : "Tokens") received; \(plan.reauthorize == nil ? "creating" : "re-authorizing") the instance at \(plan.baseURL.host ?? plan.baseURL.absoluteString)...")
 
-        let creator = InstanceCreator(plan: plan, transport: transport, log: log)
         let instance: CreatedInstance
         do {
             // Ctrl-C now finishes the request already sent instead of losing what it creates.
             cancel?.sending(timeoutSeconds: Int(plan.requestTimeoutSeconds))
             defer { cancel?.sending(timeoutSeconds: nil) }
-            instance = try creator.create(code: code, redirectURI: listener.redirectURI, tokens: tokens)
+            instance = try creator.create(code: code, redirectURI: listener.redirectURI, tokens: tokens, current: current)
         } catch {
             if let google, let refresh = tokens?.refreshToken {
                 // No instance holds the grant: take it back. If one may exist, it needs the grant.
@@ -275,7 +281,15 @@ public struct LoginFlow {
     /// `--exchange local`: the code redeemed once at Google's token endpoint; a grant without a
     /// refresh token, or for less than the element needs, is taken back and refused.
     private func redeem(_ code: String, verifier: String, redirectURI: String, client: GoogleTokenClient) throws -> GrantedTokens {
-        let tokens = try client.redeem(code: code, redirectURI: redirectURI, verifier: verifier)
+        let tokens: GrantedTokens
+        do {
+            tokens = try client.redeem(code: code, redirectURI: redirectURI, verifier: verifier)
+        } catch {
+            guard case .unusableGrant(let refresh, let reason) = error else { throw error }
+            Redactor.learn([refresh.value])
+            revoke(refresh, at: client, because: "the answer had no usable access token")
+            throw TokenExchangeError.badAnswer(reason: reason)
+        }
         // From here on these are secrets of this run: no output, page or log shows them.
         Redactor.learn([tokens.accessToken.value] + (tokens.refreshToken.map { [$0.value] } ?? []))
         guard let refresh = tokens.refreshToken else {
@@ -326,7 +340,15 @@ public struct LoginFlow {
         let (read, say) = (readPastedLine, say)
         say("Or paste here the address the browser ended on (the page may not load; the address bar has it) and press Enter:")
         DispatchQueue.global().async {
-            while let line = read() {
+            while true {
+                let line: String
+                switch read() {
+                case .end: return
+                case .tooLong(let limit):
+                    say("That line is not an address (\(StandardInput.tooLongReason(limit))); no more is read from standard input, and the listener keeps waiting for the browser.")
+                    return
+                case .line(let text): line = text
+                }
                 guard !line.trimmingWhitespace().isEmpty else { continue }
                 let done = channel.offer {
                     guard let head = PastedRedirect.head(line) else {

@@ -50,16 +50,10 @@ public struct LoginOptions: Sendable {
     public func makePlan(environment: [String: String], library: TemplateLibrary, now: Date = Date()) throws -> LoginPlan {
         let template = try library.element(element)
 
-        let required = [Variable.userSecret, Variable.orgSecret, Variable.clientID, Variable.clientSecret]
-        let missing = required.filter { Settings.nonEmpty(environment[$0]) == nil }
-        guard missing.isEmpty else { throw ConfigurationError.missingEnvironment(missing) }
         // A CR from a file saved with Windows line endings would end the Authorization header
         // early (the HTTP client drops it silently); say which variable, never its value.
-        for name in required {
-            if let character = ConfigurationError.controlCharacter(in: environment[name]!) {
-                throw ConfigurationError.controlCharacterInVariable(name, character: character)
-            }
-        }
+        try Settings.requireSecrets([Variable.userSecret, Variable.orgSecret, Variable.clientID, Variable.clientSecret],
+                                    environment: environment)
 
         let base = try Settings.baseURL(flag: baseURL, environmentName: environmentName, environment: environment)
         // Google's endpoints: the variable's value when set (tests, the sandbox), else the default.
@@ -120,6 +114,12 @@ public struct LoginOptions: Sendable {
         var baseForPlan = base
         if let update {
             let saved = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).instances(), keyfile: keyfilePath)
+                .usable(keyfile: keyfilePath)
+            // Its baseUrl is a loopback port any local user may hold once its run ended: neither
+            // the secrets nor a code go there.
+            guard !saved.isSandbox else {
+                throw ConfigurationError.conflictingOptions("\(saved.summary) is a sandbox instance, and --update re-authorizes real instances only (nothing is sent to a sandbox instance's old loopback port); make a new one with ceauth login \(saved.element) --sandbox")
+            }
             guard saved.element == template.key else {
                 throw ConfigurationError.conflictingOptions("\(saved.summary) is a \(saved.element) instance; run ceauth login \(saved.element) --update \(update)")
             }

@@ -12,8 +12,9 @@ struct CEAuth: ParsableCommand {
         commandName: "ceauth",
         abstract: "Create Cloud Elements (SAP Open Connectors) instances for Google services from the terminal.",
         discussion: """
-        Secrets come from the environment only: CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET (Cloud Elements), \
-        CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET (the Google OAuth client).
+        Secrets come from the environment (CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET for Cloud Elements; \
+        CEAUTH_CLIENT_ID, CEAUTH_CLIENT_SECRET for the Google OAuth client), or else from a profile's secret \
+        commands (ceauth config set user-secret-command ...); never from the command line.
 
         Examples:
           ceauth login gmail --sandbox                try it with no accounts (emulated Google and Cloud Elements)
@@ -28,4 +29,11 @@ struct CEAuth: ParsableCommand {
         version: BuildInfo.versionLine,
         subcommands: [Login.self, SandboxCommand.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Delete.self, Elements.self, Config.self]
     )
+
+    /// Before anything is read: no core file of a process that holds secrets, and a closed
+    /// terminal or pipe cannot end the process (SIGPIPE) before an instance is saved.
+    static func main() {
+        OS.hardenProcess()
+        main(nil)
+    }
 }

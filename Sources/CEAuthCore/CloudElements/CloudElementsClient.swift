@@ -53,6 +53,7 @@ public struct CloudElementsClient: Sendable {
             throw .unexpectedResponse(status: response.status, reason: "its body is not a JSON object")
         }
         let token = json["token"]?.stringValue.flatMap { $0.isEmpty ? nil : Secret($0) } ?? currentToken
+        Redactor.learn([token.value, currentToken.value])
         return (CreatedInstance(id: id, name: json["name"]?.stringValue ?? "", token: token,
                                 elementKey: json["element"]?["key"]?.stringValue ?? expectedElement), response.status)
     }
@@ -70,14 +71,23 @@ public struct CloudElementsClient: Sendable {
         throw CloudElementsAPI.parseError(response, call: "GET /elements/\(key) (the check before the browser opens)")
     }
 
-    /// `GET /instances/{id}`: whether the instance exists, is valid and is enabled.
-    public func instanceState(id: Int64) throws(CloudElementsError) -> InstanceState {
+    /// `GET /instances/{id}`: the instance as Cloud Elements has it (its configuration echoes
+    /// secrets: never shown), or nil when it has no such instance.
+    public func instance(id: Int64) throws(CloudElementsError) -> JSONValue? {
         let response = try send(get("instances/\(id)", authorization: credentials.authorizationHeader))
-        if response.status == 404 { return .gone }
+        if response.status == 404 { return nil }
         guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: "GET /instances/\(id)") }
         guard let json = try? JSONValue.parse(response.body), case .object = json else {
             throw .unexpectedResponse(status: response.status, reason: "its body is not a JSON object")
         }
+        if let token = json["token"]?.stringValue { Redactor.learn([token]) }
+        Redactor.learn(Reauthorization.oldGrantSecrets(json))
+        return json
+    }
+
+    /// `GET /instances/{id}`: whether the instance exists, is valid and is enabled.
+    public func instanceState(id: Int64) throws(CloudElementsError) -> InstanceState {
+        guard let json = try instance(id: id) else { return .gone }
         if json["disabled"] == .bool(true) { return .disabled }
         if json["valid"] == .bool(false) { return .invalid }
         return .enabled

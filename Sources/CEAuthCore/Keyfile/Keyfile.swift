@@ -13,6 +13,8 @@ public struct KeyfileEntry: Sendable, Equatable {
     public var baseURL: String
     /// ISO 8601, UTC.
     public var created: String
+    /// False for an entry read without a usable id (a hand edit): it can be named, not sent.
+    public var hasID = true
 
     public init(name: String, id: Int64, token: Secret, element: String, baseURL: String, created: String) {
         self.name = name
@@ -21,6 +23,34 @@ public struct KeyfileEntry: Sendable, Equatable {
         self.element = element
         self.baseURL = baseURL
         self.created = created
+    }
+
+    /// An entry's id as the keyfile spells it: a number, or a string of digits (a hand edit,
+    /// another tool). One notion for reading, merging and removing.
+    static func id(of item: LosslessJSON) -> Int64? {
+        item["id"]?.integerValue ?? item["id"]?.stringValue.flatMap { Int64($0) }
+    }
+
+    /// The same instance as `item`: its id (however spelled) at this base URL.
+    func isSame(as item: LosslessJSON) -> Bool {
+        Self.id(of: item) == id && item["baseUrl"]?.stringValue == baseURL
+    }
+
+    /// What is wrong with an entry read from the keyfile for what a command does with it: an
+    /// empty token for any use; no id, element or baseUrl for a request about it. Nil when whole.
+    public func damage(sending: Bool) -> String? {
+        if token.value.isEmpty { return "it has no token (or an empty one)" }
+        guard sending else { return nil }
+        if !hasID { return "its id is missing or not a whole number" }
+        if element.isEmpty { return "it names no element" }
+        if baseURL.isEmpty { return "it has no baseUrl" }
+        return nil
+    }
+
+    /// The entry itself, or the error that names what is wrong with it (exit 6).
+    public func usable(keyfile: String, sending: Bool = true) throws(KeyfileError) -> KeyfileEntry {
+        guard let problem = damage(sending: sending) else { return self }
+        throw .damagedEntry(path: keyfile, name: name, id: id, problem: problem)
     }
 
     /// The entry as ceauth writes it, in this order.
@@ -45,6 +75,8 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
     case unsafeValue(path: String, field: String)
     case io(path: String, operation: String, reason: String)
     case lockTimeout(path: String, seconds: Int)
+    /// An entry a command would use is damaged (an empty token, no element or baseUrl).
+    case damagedEntry(path: String, name: String, id: Int64, problem: String)
     case noLocation
 
     public var description: String {
@@ -56,7 +88,7 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
         case .notRegularFile(let path):
             return "the keyfile \(path) is not a regular file; pass another --keyfile"
         case .notOurs(let path, let owner):
-            return "the keyfile \(path) belongs to another user (uid \(owner)); ceauth rewrites only your own keyfile. Run ceauth as that user, or pass another --keyfile"
+            return "the keyfile \(path) belongs to another user (uid \(owner)); ceauth reads and writes only your own keyfile, since that user would choose its tokens and where ceauth sends your secrets. Run ceauth as that user, or pass another --keyfile"
         case .unsafeFolder(let path, let reason):
             return "the keyfile's folder \(path) \(reason). Keep the keyfile in a folder of your own (the default is ~/.config/ceauth), or pass another --keyfile"
         case .unusableLock(let path, let reason):
@@ -67,6 +99,8 @@ public enum KeyfileError: Error, Equatable, CustomStringConvertible {
             return "cannot \(operation) \(path): \(reason)"
         case .lockTimeout(let path, let seconds):
             return "another ceauth has held the lock on \(path) for over \(seconds) seconds; try again"
+        case .damagedEntry(let path, let name, let id, let problem):
+            return "the entry '\(name)' (id \(id)) in the keyfile \(path) is damaged: \(problem). Fix it by hand, or forget it with ceauth delete id:\(id) --local-only and run ceauth login again"
         case .noLocation:
             return "neither XDG_CONFIG_HOME nor HOME is set, so there is no default keyfile; pass --keyfile or set CEAUTH_KEYFILE"
         }
@@ -90,9 +124,7 @@ public enum KeyfileDocument {
             }
             instances = items
         }
-        let same = instances.firstIndex { item in
-            item["id"]?.integerValue == entry.id && item["baseUrl"]?.stringValue == entry.baseURL
-        }
+        let same = instances.firstIndex { entry.isSame(as: $0) }
         if let same, case .object(var fields) = instances[same], case .object(let owned) = entry.json {
             // The same instance again (re-authorized): updated where it stands; fields ceauth
             // does not own (a note, a tag of the user's) stay.
@@ -106,7 +138,7 @@ public enum KeyfileDocument {
             instances[same] = .object(fields)
             // Any further copy of the same instance goes: one entry per instance.
             instances = instances.enumerated().filter { offset, item in
-                offset <= same || !(item["id"]?.integerValue == entry.id && item["baseUrl"]?.stringValue == entry.baseURL)
+                offset <= same || !entry.isSame(as: item)
             }.map(\.element)
         } else {
             instances.append(entry.json)
@@ -128,7 +160,8 @@ public enum KeyfileDocument {
             return nil
         }
         let before = items.count
-        items.removeAll { $0["id"]?.integerValue == id && $0["baseUrl"]?.stringValue == baseURL }
+        let gone = KeyfileEntry(name: "", id: id, token: Secret(""), element: "", baseURL: baseURL, created: "")
+        items.removeAll { gone.isSame(as: $0) }
         guard items.count < before else { return nil }
         members[index].value = .array(items)
         return Data((LosslessJSON.object(members).encoded(pretty: true) + "\n").utf8)

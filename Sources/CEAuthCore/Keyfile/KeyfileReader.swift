@@ -29,6 +29,8 @@ extension KeyfileEntry {
 public enum InstanceLookupError: Error, Equatable, CustomStringConvertible {
     case notFound(String, keyfile: String)
     case ambiguous(String, candidates: [String])
+    /// The query is one instance's name and another's id.
+    case nameAndID(String, named: String, numbered: String)
     case emptyKeyfile(keyfile: String)
 
     public var description: String {
@@ -37,6 +39,8 @@ public enum InstanceLookupError: Error, Equatable, CustomStringConvertible {
             return "no instance named or numbered '\(query)' in \(keyfile); ceauth list shows what it holds"
         case .ambiguous(let query, let candidates):
             return "'\(query)' names \(candidates.count) instances; give the id of one:\n" + candidates.map { "  " + $0 }.joined(separator: "\n")
+        case .nameAndID(let query, let named, let numbered):
+            return "'\(query)' is the name of one instance and the id of another; say which: name:\(query) or id:\(query)\n  name: \(named)\n  id:   \(numbered)"
         case .emptyKeyfile(let keyfile):
             return "the keyfile \(keyfile) holds no instances yet; create one with ceauth login ELEMENT"
         }
@@ -45,8 +49,10 @@ public enum InstanceLookupError: Error, Equatable, CustomStringConvertible {
 
 /// Reads the keyfile's instances. Pure over bytes; the store reads the file.
 public enum KeyfileReader {
-    /// The instances in order; entries without a numeric id or a token are skipped (a person
-    /// may keep notes there), an unparseable file is an error.
+    /// The instances in order. An entry with neither an id nor a token is skipped (a person may
+    /// keep notes there); one with either but something missing is kept, so that a command
+    /// naming it refuses it (`usable`, exit 6) instead of using an empty token. An unparseable
+    /// file is an error.
     public static func instances(_ data: Data?, path: String) throws(KeyfileError) -> [SavedInstance] {
         guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
         let root: LosslessJSON
@@ -61,20 +67,27 @@ public enum KeyfileReader {
             throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
         }
         return items.compactMap { item in
-            guard let id = item["id"]?.integerValue ?? item["id"]?.stringValue.flatMap({ Int64($0) }),
-                  let token = item["token"]?.stringValue else { return nil }
-            return SavedInstance(name: item["name"]?.stringValue ?? "", id: id, token: Secret(token),
-                                 element: item["element"]?.stringValue ?? "", baseURL: item["baseUrl"]?.stringValue ?? "",
-                                 created: item["created"]?.stringValue ?? "")
+            let id = KeyfileEntry.id(of: item), token = item["token"]?.stringValue
+            guard id != nil || item["token"] != nil else { return nil }
+            var entry = SavedInstance(name: item["name"]?.stringValue ?? "", id: id ?? 0, token: Secret(token ?? ""),
+                                      element: item["element"]?.stringValue ?? "", baseURL: item["baseUrl"]?.stringValue ?? "",
+                                      created: item["created"]?.stringValue ?? "")
+            entry.hasID = id != nil
+            return entry
         }
     }
 
-    /// The one instance `query` names: an id (all digits) or an exact name. An id held for two
-    /// Cloud Elements hosts, or a name given to several instances, is ambiguous.
+    /// The one instance `query` names: an exact name or an id (all digits); `name:QUERY` or
+    /// `id:QUERY` for only one of the two. An id held for two Cloud Elements hosts, a name given
+    /// to several instances, or a query that is one's name and another's id, is ambiguous.
     public static func find(_ query: String, in instances: [SavedInstance], keyfile: String) throws(InstanceLookupError) -> SavedInstance {
         guard !instances.isEmpty else { throw .emptyKeyfile(keyfile: keyfile) }
-        var matches = instances.filter { $0.name == query }
-        if matches.isEmpty, let id = Int64(query) { matches = instances.filter { $0.id == id } }
+        var value = Substring(query), byName = true, byID = true
+        if value.hasPrefix("name:") { value = value.dropFirst(5); byID = false } else if value.hasPrefix("id:") { value = value.dropFirst(3); byName = false }
+        let named = byName ? instances.filter { $0.name == value } : []
+        let numbered = byID ? Int64(value).map { id in instances.filter { $0.id == id && !named.contains($0) } } ?? [] : []
+        if named.count == 1 && numbered.count == 1 { throw .nameAndID(String(value), named: named[0].summary, numbered: numbered[0].summary) }
+        let matches = named + numbered
         switch matches.count {
         case 0: throw .notFound(query, keyfile: keyfile)
         case 1: return matches[0]

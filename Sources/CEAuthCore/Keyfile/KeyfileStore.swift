@@ -63,14 +63,19 @@ public struct KeyfileStore: Sendable {
         return warnings
     }
 
-    /// The saved instances (none when there is no keyfile yet). A link is never followed.
+    /// The saved instances (none when there is no keyfile yet), read under login's verdict: a
+    /// regular file of ours (a link is never followed) in a folder no other user controls.
+    /// Another user's keyfile would choose the tokens a script gets and where ceauth sends the
+    /// secrets, so it is refused before it is read.
     public func instances() throws(KeyfileError) -> [SavedInstance] {
+        let user = OS.effectiveUserID
         guard let keyfile = try facts(path) else { return [] }
-        switch keyfile.kind {
-        case .symlink: throw .symlink(path: path)
-        case .directory, .other: throw .notRegularFile(path: path)
-        case .regular: return try KeyfileReader.instances(try read(path), path: path)
+        if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
+        if let folder = try facts(directory),
+           case .refuse(let reason) = KeyfilePlace.folder(folder, keyfileOwner: keyfile.owner, dedicated: isDedicated(), user: user) {
+            throw .unsafeFolder(path: directory, reason: reason)
         }
+        return try KeyfileReader.instances(try read(path), path: path)
     }
 
     private static let probeEntry = KeyfileEntry(name: "", id: 0, token: Secret(""), element: "", baseURL: "", created: "")

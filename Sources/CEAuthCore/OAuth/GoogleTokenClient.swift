@@ -31,6 +31,9 @@ public enum TokenExchangeError: Error, Equatable, CustomStringConvertible {
     case badAnswer(reason: String)
     /// Tokens without a refresh token: an instance on them would stop within the hour.
     case noRefreshToken
+    /// A success answer with a refresh token but no usable access token: the grant is live and
+    /// must be taken back, then this is a bad answer.
+    case unusableGrant(refreshToken: Secret, reason: String)
 
     public var description: String {
         switch self {
@@ -51,7 +54,7 @@ public enum TokenExchangeError: Error, Equatable, CustomStringConvertible {
             }
         case .unreachable(let error, let url):
             return "cannot reach Google's token endpoint \(url): \(error); nothing was created (check the network or CEAUTH_TOKEN_URL) and run ceauth login again"
-        case .badAnswer(let reason):
+        case .badAnswer(let reason), .unusableGrant(_, let reason):
             return "Google's token endpoint gave no usable answer (\(reason)); nothing was created: run ceauth login again"
         case .noRefreshToken:
             return "Google gave no refresh token, so an instance would stop working within the hour; nothing was created. Google leaves it out when this account already granted this client and consent was not asked again: remove the app's access at https://myaccount.google.com/permissions and run ceauth login again"
@@ -105,18 +108,28 @@ public struct GoogleTokenClient: Sendable {
             throw .refused(OAuthErrorResponse(code: code, description: json?["error_description"]?.stringValue), status: response.status,
                            clientID: clientID)
         }
+        let refresh = json?["refresh_token"]?.stringValue.flatMap { $0.isEmpty ? nil : Secret($0) }
         guard let access = json?["access_token"]?.stringValue, !access.isEmpty else {
-            throw .badAnswer(reason: "HTTP \(response.status) without an access_token")
+            let reason = "HTTP \(response.status) without an access_token"
+            if let refresh { throw .unusableGrant(refreshToken: refresh, reason: reason) }
+            throw .badAnswer(reason: reason)
         }
         let expires: Int? = switch json?["refresh_token_expires_in"] {
-        case .integer(let value)?: Int(value)
-        case .double(let value)?: Int(value)
-        case .string(let text)?: Int(text)
+        case .integer(let value)?: plausibleLifetime(Double(value))
+        case .double(let value)?: plausibleLifetime(value)
+        case .string(let text)?: Double(text).flatMap(plausibleLifetime)
         default: nil
         }
-        return GrantedTokens(accessToken: Secret(access),
-                             refreshToken: json?["refresh_token"]?.stringValue.flatMap { $0.isEmpty ? nil : Secret($0) },
+        return GrantedTokens(accessToken: Secret(access), refreshToken: refresh,
                              scopes: json?["scope"]?.stringValue.map(Scopes.split), refreshTokenExpiresIn: expires)
+    }
+
+    /// A refresh token's lifetime in whole seconds when it is one a server could mean (above
+    /// zero, at most ten years); nil for anything else, 1e300 and nan included, so no answer
+    /// can trap the conversion.
+    static func plausibleLifetime(_ seconds: Double) -> Int? {
+        guard seconds.isFinite, seconds > 0, seconds <= 10 * 365 * 86_400 else { return nil }
+        return Int(seconds)
     }
 
     /// Revokes a token (Google: POST token=...). Nil when Google confirmed, else why not.

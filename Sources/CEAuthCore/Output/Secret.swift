@@ -27,16 +27,24 @@ public struct Redactor: Sendable {
     private let values: [String]
 
     public init(_ secrets: [String]) {
-        // Very short values would blank out ordinary words; real secrets are long.
-        values = secrets.filter { $0.utf8.count >= 6 }.sorted { $0.utf8.count > $1.utf8.count }
+        // Very short values would blank out ordinary words; real secrets are long (and the
+        // secret variables refuse shorter ones: Settings.minimumSecretLength).
+        values = Array(Set(secrets.filter { $0.utf8.count >= 6 }.flatMap(Self.forms))).sorted { $0.utf8.count > $1.utf8.count }
+    }
+
+    /// Every form a secret takes in what ceauth prints: as it is, JSON-escaped (both writers),
+    /// percent- and form-encoded (a query, a form body), and escaped for the terminal.
+    public static func forms(_ secret: String) -> [String] {
+        let json = String(decoding: JSONValue.string(secret).encoded(), as: UTF8.self)
+        let percent = FormEncoding.encode(secret)
+        return Array(Set([secret, JSONString.escape(secret), String(json.dropFirst().dropLast()), percent,
+                          percent.replacingBytes("%20", with: "+"), TerminalText.sanitize(secret, keepLayout: false)]))
     }
 
     /// The secrets named in the environment (`CEAUTH_USER_SECRET`, `CEAUTH_ORG_SECRET`,
     /// `CEAUTH_CLIENT_SECRET`), known even when the options around them are wrong.
     public init(environment: [String: String]) {
-        let names = [LoginOptions.Variable.userSecret, LoginOptions.Variable.orgSecret,
-                     LoginOptions.Variable.clientSecret]
-        self.init(names.compactMap { environment[$0] })
+        self.init(Settings.Variable.secrets.compactMap { environment[$0] })
     }
 
     /// Matches bytes, not characters: a secret followed by a combining mark (`…a` + U+0301)
@@ -52,7 +60,9 @@ public struct Redactor: Sendable {
     /// every redactor of the process hides them from then on.
     public static func learn(_ secrets: [String]) {
         learned.with { list in
-            for secret in secrets where secret.utf8.count >= 6 && !list.contains(secret) { list.append(secret) }
+            for secret in secrets where secret.utf8.count >= 6 {
+                for form in forms(secret) where !list.contains(form) { list.append(form) }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
+import CSystem
 
 /// The one place that calls the C library (Linux, glibc): sockets, poll, pipes, files, flock,
 /// process spawning, clocks, signals and errno, each with Swift types and every return code
@@ -182,6 +183,21 @@ public enum OS {
         return .success(facts(info))
     }
 
+    /// What stat(2) says of a path, following links (the folder a file is reached through).
+    static func followedFacts(_ path: String) -> FileFacts? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return facts(info)
+    }
+
+    /// Where a symbolic link points (as written in it), or nil.
+    static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let count = readlink(path, &buffer, 4096)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The kind of the file an open descriptor refers to.
     static func kind(_ fd: Int32) -> FileFacts.Kind? {
         var info = stat()
@@ -318,18 +334,20 @@ public enum OS {
 
     /// posix_spawn with C copies of the argument vector and environment, freed after.
     private static func spawn(_ executable: String, arguments: [String], environment: [String: String],
-                              actions: inout posix_spawn_file_actions_t) -> Int32? {
+                              actions: inout posix_spawn_file_actions_t, attributes: UnsafePointer<posix_spawnattr_t>? = nil) -> Int32? {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv + envp { free(pointer) }
         }
         var pid: pid_t = 0
-        return posix_spawn(&pid, executable, &actions, nil, argv, envp) == 0 ? pid : nil
+        return posix_spawn(&pid, executable, &actions, attributes, argv, envp) == 0 ? pid : nil
     }
 
     /// Starts `executable` without a shell, stdin on /dev/null, its stdout and stderr on pipes
-    /// whose read ends are returned; nil when it could not be started.
+    /// whose read ends are returned (not blocking), in a process group of its own with the
+    /// default signal actions (so `killGroup` reaches whatever it starts); nil when it could not
+    /// be started.
     static func spawnCapturing(_ executable: String, arguments: [String], environment: [String: String])
         -> (pid: Int32, output: Int32, errors: Int32)? {
         var output: [Int32] = [-1, -1], errors: [Int32] = [-1, -1]
@@ -343,7 +361,16 @@ public enum OS {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        let pid = spawn(executable, arguments: arguments, environment: environment, actions: &actions)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for number in interruptSignals + [SIGPIPE] { sigaddset(&defaults, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        let pid = spawn(executable, arguments: arguments, environment: environment, actions: &actions, attributes: &attributes)
         close(output[1])
         close(errors[1])
         guard let pid else {
@@ -351,10 +378,13 @@ public enum OS {
             close(errors[0])
             return nil
         }
+        _ = setNonBlocking(output[0])
+        _ = setNonBlocking(errors[0])
         return (pid, output[0], errors[0])
     }
 
-    /// What one read(2) gives: bytes, [] at the end, nil on an error.
+    /// What one read(2) gives: bytes, [] at the end, nil on an error (EAGAIN on a descriptor
+    /// that does not block: nothing to read now).
     static func readSome(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: max)
         while true {
@@ -365,6 +395,9 @@ public enum OS {
     }
 
     static func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
+
+    /// SIGKILL to the whole process group `pid` leads (a child started by `spawnCapturing`).
+    static func killGroup(_ pid: Int32) { _ = Glibc.kill(-pid, SIGKILL) }
 
     public enum ProcessState: Equatable {
         case running
@@ -382,8 +415,9 @@ public enum OS {
         return .killed(signal: status & 0x7F)
     }
 
-    /// The signals that mean "stop" from a terminal or a supervisor.
-    public static let interruptSignals: [Int32] = [SIGINT, SIGTERM]
+    /// The signals that mean "stop": from a terminal (Ctrl-C), a supervisor, or a terminal that
+    /// went away (SIGHUP: the SSH session dropped), all handled alike.
+    public static let interruptSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     /// Ignores the signal's default action, so a dispatch source can handle it instead.
     public static func ignore(_ signalNumber: Int32) { _ = signal(signalNumber, SIG_IGN) }
@@ -393,6 +427,25 @@ public enum OS {
     /// Writes all of `text` to stdout or stderr (unbuffered: each call is one write as far as it goes).
     public static func write(_ text: String, to stream: StandardStream) {
         _ = writeAll(stream.rawValue, Array(text.utf8))
+    }
+
+    /// What ceauth does first: it holds secrets, so no core file may be written (RLIMIT_CORE 0,
+    /// and not dumpable, which also covers a core_pattern pipe); and a reader that went away
+    /// (a closed terminal or pipe) must give EPIPE on write rather than end the process with
+    /// SIGPIPE before an instance is saved. False when a step failed.
+    /// The stop signals are unblocked too: a launcher may hand down a mask that blocks them
+    /// (util-linux `script` started from a thread pool does), and Ctrl-C or a hang-up would
+    /// then never reach ceauth's handlers.
+    @discardableResult
+    public static func hardenProcess() -> Bool {
+        _ = signal(SIGPIPE, SIG_IGN)
+        var stops = sigset_t()
+        sigemptyset(&stops)
+        for number in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&stops, number) }
+        _ = pthread_sigmask(SIG_UNBLOCK, &stops, nil)
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        let limited = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none) == 0
+        return ceauth_set_not_dumpable() == 0 && limited
     }
 
     /// Ends the process now, without the exit handlers (which would tear OpenSSL down under a

@@ -58,6 +58,17 @@ public struct ConfigFile: Sendable, Equatable {
         }
     }
 
+    /// A profile name is a word of letters, digits, '.', '_' and '-': anything else (a newline,
+    /// a ']') could end the `[name]` line and inject lines of its own.
+    public static func checkProfileName(_ name: String, option: String) throws(ConfigurationError) {
+        let allowed = name.unicodeScalars.allSatisfy { scalar in
+            (scalar.value < 0x80 && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar))) || ".-_".unicodeScalars.contains(scalar)
+        }
+        guard !name.isEmpty && allowed else {
+            throw .invalidValue(option: option, reason: "'\(name)' is not a profile name; use letters, digits, '.', '_' and '-' only")
+        }
+    }
+
     /// The profile's values, in file order (a key given twice: the last wins, as in most INI readers).
     public func values(profile: String) -> [String: String] {
         var values: [String: String] = [:]
@@ -109,7 +120,7 @@ public struct ConfigFile: Sendable, Equatable {
 
     /// `$XDG_CONFIG_HOME/ceauth/config`, else `~/.config/ceauth/config`; `CEAUTH_CONFIG` names another.
     public static func path(environment: [String: String]) throws(KeyfileError) -> String {
-        if let path = Settings.nonEmpty(environment["CEAUTH_CONFIG"]) { return path }
+        if let path = Settings.nonEmpty(environment[Settings.Variable.config]) { return path }
         if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return xdg + "/ceauth/config" }
         guard let home = Settings.nonEmpty(environment["HOME"]) else { throw .noLocation }
         return home + "/.config/ceauth/config"

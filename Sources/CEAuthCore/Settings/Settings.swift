@@ -20,6 +20,60 @@ public enum Settings {
         public static let revokeURL = "CEAUTH_REVOKE_URL"
         public static let keyfile = "CEAUTH_KEYFILE"
         public static let templates = "CEAUTH_TEMPLATES"
+        public static let profile = "CEAUTH_PROFILE"
+        public static let config = "CEAUTH_CONFIG"
+        public static let secretCommandTimeout = "CEAUTH_SECRET_COMMAND_TIMEOUT"
+        /// The variables that hold secrets: never handed to a child process, always redacted.
+        public static let secrets = [userSecret, orgSecret, clientSecret]
+    }
+
+    /// The shortest secret ceauth accepts. A shorter value could not be kept out of output
+    /// without blanking ordinary words, so it is refused up front (no real secret is this short).
+    public static let minimumSecretLength = 8
+
+    /// A secret variable's value, checked: present, no control character, not too short to
+    /// redact. Names the variable, never the value.
+    public static func secret(_ name: String, environment: [String: String]) throws(ConfigurationError) -> Secret {
+        guard let value = nonEmpty(environment[name]) else { throw .missingEnvironment([name]) }
+        try checkSecret(name, value)
+        return Secret(value)
+    }
+
+    /// Every variable of `names` that is set, checked as a secret; all missing ones named at once.
+    public static func requireSecrets(_ names: [String], environment: [String: String]) throws(ConfigurationError) {
+        let missing = names.filter { nonEmpty(environment[$0]) == nil }
+        guard missing.isEmpty else { throw .missingEnvironment(missing) }
+        for name in names { try checkSecret(name, environment[name]!) }
+    }
+
+    static func checkSecret(_ name: String, _ value: String) throws(ConfigurationError) {
+        if let character = ConfigurationError.controlCharacter(in: value) {
+            throw .controlCharacterInVariable(name, character: character)
+        }
+        if Variable.secrets.contains(name) && value.count < minimumSecretLength {
+            throw .invalidValue(option: name, reason: "the value is \(value.count) characters long, shorter than any real secret (at least \(minimumSecretLength)), so ceauth could not keep it out of its output; check that the variable holds the whole secret")
+        }
+    }
+
+    /// The environment a child process (the browser, a secret command) gets: ceauth's own
+    /// without the secrets, which a long-lived browser or another secret's command has no use for.
+    public static func childEnvironment(_ environment: [String: String]) -> [String: String] {
+        environment.filter { !Variable.secrets.contains($0.key) }
+    }
+
+    /// `CEAUTH_SECRET_COMMAND_TIMEOUT`: seconds from 0.1 to 600 (default 10). Anything else,
+    /// nan and infinities included, is refused naming the variable.
+    public static func secretCommandTimeout(environment: [String: String]) throws(ConfigurationError) -> Double {
+        guard let text = nonEmpty(environment[Variable.secretCommandTimeout]) else { return 10 }
+        return try boundedSeconds(text, name: Variable.secretCommandTimeout, range: 0.1...600)
+    }
+
+    /// A number of seconds from text, finite and within `range`. Pure.
+    public static func boundedSeconds(_ text: String, name: String, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let value = Double(text.trimmingWhitespace()), value.isFinite, range.contains(value) else {
+            throw .invalidValue(option: name, reason: "give a number of seconds from \(plain(range.lowerBound)) to \(plain(range.upperBound)), not '\(text.prefix(40))'")
+        }
+        return value
     }
 
     /// The Cloud Elements API: `--base-url`, `--env`, `CEAUTH_BASE_URL`, or the US production host.
@@ -50,16 +104,14 @@ public enum Settings {
     /// The Cloud Elements user and organization secrets, for commands that call it or print its
     /// header: all missing ones named at once, a control character named, never shown.
     public static func platformSecrets(environment: [String: String]) throws(ConfigurationError) -> CloudElementsCredentials {
-        let names = [Variable.userSecret, Variable.orgSecret]
-        let missing = names.filter { nonEmpty(environment[$0]) == nil }
-        guard missing.isEmpty else { throw .missingEnvironment(missing) }
-        for name in names {
-            if let character = ConfigurationError.controlCharacter(in: environment[name]!) {
-                throw .controlCharacterInVariable(name, character: character)
-            }
-        }
+        try requireSecrets([Variable.userSecret, Variable.orgSecret], environment: environment)
         return CloudElementsCredentials(userSecret: Secret(environment[Variable.userSecret]!),
                                         organizationSecret: Secret(environment[Variable.orgSecret]!))
+    }
+
+    /// 600 rather than 600.0; 0.1 as it is.
+    static func plain(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 
     public static func nonEmpty(_ value: String?) -> String? {

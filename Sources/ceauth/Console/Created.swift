@@ -22,7 +22,9 @@ extension Console {
         fail(notSaved)
         say("Keep these; they are not saved anywhere else:")
         say("  id:    \(notSaved.instance.id)")
-        say("  token: \(notSaved.instance.token.value)")
+        // Asked for by the situation: the one place the token can be kept from now. Not
+        // redacted (it is a known secret by now), but made safe for the terminal.
+        OS.write("  token: " + TerminalText.sanitize(notSaved.instance.token.value, keepLayout: false) + "\n", to: .error)
         // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
         if json { self.json(createdJSON(notSaved.instance, baseURL: baseURL, keyfile: nil)) }
         return ExitCode(ExitStatus.keyfile)

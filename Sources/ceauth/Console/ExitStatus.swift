@@ -39,7 +39,7 @@ enum ExitStatus {
         case CloudElementsError.network(let error, _): return error.mayHaveArrived ? noAnswer : network
         case CloudElementsError.unexpectedResponse: return badAnswer
         case is CloudElementsError: return cloudElements
-        case is KeyfileError, is InstanceNotSaved: return keyfile
+        case is KeyfileError, is InstanceNotSaved, is ConfigFileError: return keyfile
         case is InstanceLookupError: return noSuchInstance
         default: return unexpected
         }

@@ -15,7 +15,9 @@ enum Completions {
         let flag = arguments.firstIndex(of: "--keyfile").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil }
         guard let path = try? Settings.keyfilePath(flag: flag, environment: environment),
               let instances = try? KeyfileStore(path: path).instances() else { return [] }
-        return (instances.map(\.name) + instances.map { String($0.id) }).filter { !$0.isEmpty && $0.hasPrefix(prefix) }
+        // Names are text of others' choosing: offered only in a form the shell cannot run.
+        return CompletionWords.offer(instances.map(\.name) + instances.map { String($0.id) }, prefix: prefix,
+                                     shell: environment["SAP_SHELL"])
     }
 
     /// The built-in elements and those of CEAUTH_TEMPLATES.
@@ -103,13 +105,27 @@ struct CommandContext {
     var sandbox: Sandbox?
 
     /// The instances this run may call: with --sandbox only the sandbox's, taken into this run's
-    /// emulator and pointed at it; without, all of them as they are.
-    func reachable(_ saved: [SavedInstance]) -> [SavedInstance] { sandbox.map { $0.adopt(saved) } ?? saved }
+    /// emulator and pointed at it; without, only the real ones (each sandbox entry skipped with
+    /// one line: its old loopback port may now be another user's).
+    func reachable(_ saved: [SavedInstance]) -> [SavedInstance] {
+        if let sandbox { return sandbox.adopt(saved) }
+        if SandboxSecrets.inUse(environment) { return saved }
+        for entry in saved where entry.isSandbox {
+            console.say("skipped: \(entry.summary) is a sandbox instance; check it with --sandbox")
+        }
+        return saved.filter { !$0.isSandbox }
+    }
 
     /// One instance as this run calls it. With --sandbox a real instance is refused: its token
-    /// never goes to the sandbox, and a sandbox run never calls real Cloud Elements.
+    /// never goes to the sandbox, and a sandbox run never calls real Cloud Elements. Without
+    /// it, a sandbox instance is refused: its baseUrl is a loopback port that any local user may
+    /// hold once the run that made it ended, and the real secrets must not go there. (With the
+    /// sandbox's published secrets, as `ceauth sandbox` exports them, nothing real is sent.)
     func reach(_ instance: SavedInstance) throws -> SavedInstance {
-        guard let sandbox else { return instance }
+        guard let sandbox else {
+            if instance.isSandbox && !SandboxSecrets.inUse(environment) { throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance)) }
+            return instance
+        }
         guard instance.isSandbox else { throw ConfigurationError.conflictingOptions(SandboxRefusal.realInstance(instance)) }
         return sandbox.adopt([instance])[0]
     }
@@ -118,6 +134,10 @@ struct CommandContext {
 enum SandboxRefusal {
     static func realInstance(_ instance: SavedInstance) -> String {
         "\(instance.summary) is a real instance, not a sandbox one; run without --sandbox to use it"
+    }
+
+    static func sandboxInstance(_ instance: SavedInstance) -> String {
+        "\(instance.summary) is a sandbox instance: without --sandbox nothing is sent to its loopback address, which another local user may hold now that its run has ended; add --sandbox"
     }
 }
 
@@ -137,7 +157,7 @@ extension Console {
         console.quiet = quiet
         do {
             let loaded = try Profile.load(flag: profileName, environment: process)
-            let timeout = Double(process["CEAUTH_SECRET_COMMAND_TIMEOUT"] ?? "") ?? 10
+            let timeout = try Settings.secretCommandTimeout(environment: process)
             // The sandbox's own secrets replace the profile's: its secret commands are not run.
             var (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: secrets && !sandbox,
                                                                      commandTimeout: timeout)

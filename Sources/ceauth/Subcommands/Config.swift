@@ -21,8 +21,9 @@ struct Config: ParsableCommand {
     static func file(_ profile: ProfileOptions) throws -> (path: String, config: ConfigFile, name: String) {
         let environment = ProcessInfo.processInfo.environment
         let path = try ConfigFile.path(environment: environment)
-        let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return (path, ConfigFile(text: text), profile.profile ?? Settings.nonEmpty(environment["CEAUTH_PROFILE"]) ?? "default")
+        let name = profile.profile ?? Settings.nonEmpty(environment[Settings.Variable.profile]) ?? "default"
+        try ConfigFile.checkProfileName(name, option: profile.profile != nil ? "--profile" : Settings.Variable.profile)
+        return (path, ConfigFile(text: try ConfigFileReader.read(path) ?? ""), name)
     }
 
     /// set (a value) or unset (nil) one key of a profile.
@@ -32,6 +33,10 @@ struct Config: ParsableCommand {
             try ConfigFile.check(key: key)
             if let value, value.isEmpty || ConfigurationError.controlCharacter(in: value) != nil {
                 throw ConfigurationError.invalidValue(option: key, reason: "give a value without control characters")
+            }
+            if let value, ConfigFile.secretCommands[key] != nil, let name = value.split(separator: " ").first,
+               let problem = SecretCommand.problem(String(name)) {
+                throw ConfigurationError.invalidValue(option: key, reason: problem)
             }
             var (path, config, name) = try file(profile)
             config.set(key, value, profile: name)

@@ -110,15 +110,28 @@ struct Create: ParsableCommand {
                                           log: { line in if output.verbose { console.say("ceauth: " + line) } })
             _ = try creator.body(code: "", redirectURI: redirect)
             if dryRun {
-                console.print(try creator.dryRun(code: "<the authorization code from standard input>", redirectURI: redirect))
+                let shown = try creator.dryRun(code: "<the authorization code from standard input>", redirectURI: redirect)
+                if output.json { console.json(DryRun.document([shown])) } else { console.print(shown.text) }
                 return
             }
             // Everything that can fail before the single-use code is spent, first.
             for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { console.say("ceauth: warning: \(warning)") }
             if OS.isTerminal(0) { console.say("Paste the authorization code, or the address the browser was sent back to:") }
-            let code = try CodeInput.code(from: readLine() ?? "", issuer: plan.template.authorization.issuer,
+            let input: String
+            switch StandardInput.readLine() {
+            case .line(let line): input = line
+            case .end: input = ""
+            case .tooLong(let limit): throw ConfigurationError.invalidValue(option: "standard input", reason: StandardInput.tooLongReason(limit))
+            }
+            let code = try CodeInput.code(from: input, issuer: plan.template.authorization.issuer,
                                           required: plan.scopes, element: plan.template.key)
+            // From here a Ctrl-C, SIGTERM or hang-up finishes the request instead of losing what it creates.
+            let cancel = CancelSignal()
+            cancel.sending(timeoutSeconds: Int(plan.requestTimeoutSeconds))
+            let signals = Interrupts.forward(to: cancel, console: console)
+            defer { signals.forEach { $0.cancel() } }
             let instance = try creator.create(code: code, redirectURI: redirect)
+            cancel.sending(timeoutSeconds: nil)
             let report: KeyfileStore.SaveReport
             do {
                 report = try creator.save(instance)

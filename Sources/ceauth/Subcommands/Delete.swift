@@ -11,11 +11,12 @@ struct Delete: ParsableCommand {
         abstract: "Delete an instance at Cloud Elements (DELETE /instances/{id}), then its keyfile entry.",
         discussion: """
         Asks first on a terminal; without one, it needs --yes and otherwise sends nothing. --local-only forgets the \
-        instance without calling Cloud Elements. Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET (not with --local-only).
+        instance without calling Cloud Elements (also a sandbox instance, or a damaged entry). Needs CEAUTH_USER_SECRET \
+        and CEAUTH_ORG_SECRET (not with --local-only). A sandbox instance is deleted at Cloud Elements only with --sandbox.
         Exit codes: 0 deleted (also when Cloud Elements no longer had it); 1 you answered no, nothing was done; \
         64 no terminal to ask on and no --yes, or a usage error; 4 Cloud Elements refused; 5 unreachable (nothing \
         deleted, the entry kept); 7, 8 no usable answer (it may be deleted; the entry is kept: run ceauth verify); \
-        6 keyfile; 9 no such instance.
+        6 keyfile (or a damaged entry); 9 no such instance; 64 also a sandbox instance without --sandbox.
         """)
 
     @OptionGroup var profileOptions: ProfileOptions
@@ -40,7 +41,9 @@ struct Delete: ParsableCommand {
     func run() throws {
         try Console.run(profile: profileOptions, secrets: !localOnly, sandbox: target.sandboxOptions.sandbox && !localOnly) { context in
             let (console, environment) = (context.console, context.environment)
-            let (instance, path) = try target.find(environment: environment)
+            let (found, path) = try target.find(environment: environment)
+            // A damaged entry can still be forgotten; it is never sent anywhere.
+            let instance = localOnly ? found : try found.usable(keyfile: path)
             var client: CloudElementsClient?
             if !localOnly {
                 let credentials = try Settings.platformSecrets(environment: environment)
@@ -50,24 +53,34 @@ struct Delete: ParsableCommand {
                                              timeoutSeconds: Double(requestTimeout))
             }
             if dryRun {
-                guard let client else {
-                    console.print("would remove \(instance.summary) from \(path); nothing is sent")
-                    return
+                let shown = client.map { client in
+                    DryRun.show(client.deleteRequest(id: instance.id), references: [
+                        (client.credentials.userSecret.value, Settings.Variable.userSecret),
+                        (client.credentials.organizationSecret.value, Settings.Variable.orgSecret),
+                    ])
                 }
-                console.print(DryRun.describe(client.deleteRequest(id: instance.id), references: [
-                    (client.credentials.userSecret.value, Settings.Variable.userSecret),
-                    (client.credentials.organizationSecret.value, Settings.Variable.orgSecret),
-                ]))
+                if json {
+                    console.json(DryRun.document(shown.map { [$0] } ?? [], extra: [.init("wouldRemove", .object([
+                        .init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
+                        .init("keyfile", .string(JSONString(path))),
+                    ]))]))
+                } else if let shown {
+                    console.print(shown.text)
+                } else {
+                    console.print("would remove \(instance.summary) from \(path); nothing is sent")
+                }
                 return
             }
             try confirm(instance, console: console)
             // Sent once; only an answer (deleted, or not there) lets the entry go.
             let deleted = try client?.deleteInstance(id: instance.id)
             let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
+            // Says what really happened to each side, the entry included.
+            let entry = removed ? "removed it from \(path)" : "its entry was no longer in \(path) (another run removed it?)"
             switch deleted {
-            case true?: console.say("Deleted \(instance.summary) at Cloud Elements" + (removed ? " and from \(path)." : "."))
-            case false?: console.say("Cloud Elements no longer had \(instance.summary)" + (removed ? "; removed it from \(path)." : "."))
-            case nil: console.say("Removed \(instance.summary) from \(path); Cloud Elements was not called.")
+            case true?: console.say("Deleted \(instance.summary) at Cloud Elements; \(entry).")
+            case false?: console.say("Cloud Elements no longer had \(instance.summary); \(entry).")
+            case nil: console.say((removed ? "Removed \(instance.summary) from \(path)" : "\(instance.summary) was no longer in \(path)") + "; Cloud Elements was not called.")
             }
             if json {
                 console.json(.object([
@@ -88,7 +101,11 @@ struct Delete: ParsableCommand {
         }
         let what = localOnly ? "from the keyfile (Cloud Elements keeps it)" : "at Cloud Elements and from the keyfile"
         OS.write(console.safe.value("Delete \(instance.summary) \(what)?") + " [y/N] ", to: .error)
-        let answer = (readLine() ?? "").trimmingWhitespace().lowercased()
+        guard case .line(let line) = StandardInput.readLine(limit: 256) else {
+            console.say("Not deleted.")
+            throw ExitCode(1)
+        }
+        let answer = line.trimmingWhitespace().lowercased()
         guard answer == "y" || answer == "yes" else {
             console.say("Not deleted.")
             throw ExitCode(1)

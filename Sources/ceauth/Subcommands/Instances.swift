@@ -28,10 +28,14 @@ struct InstanceArgument: ParsableArguments {
 
     @OptionGroup var sandboxOptions: SandboxOptions
 
+    /// The instance, whole (a damaged entry is exit 6, naming it), its token known to every
+    /// redactor from here on: only the command that prints it on purpose shows it.
     func find(environment: [String: String]) throws -> (SavedInstance, keyfile: String) {
         let path = try keyfile.path(environment: environment)
         let instances = try KeyfileStore(path: path).instances()
-        return (try Self.find(instance, in: instances, keyfile: path, sandbox: sandboxOptions.sandbox), path)
+        let found = try Self.find(instance, in: instances, keyfile: path, sandbox: sandboxOptions.sandbox)
+        Redactor.learn([found.token.value])
+        return (found, path)
     }
 
     /// With --sandbox, the name or id is looked up among the sandbox's instances only.
@@ -54,7 +58,7 @@ struct List: ParsableCommand {
         discussion: """
         --remote calls GET /instances at --base-url/--env/CEAUTH_BASE_URL, every page, and marks those the keyfile holds; \
         it needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET.
-        Exit codes: 0 listed (also when there are none); 6 the keyfile cannot be read; with --remote also 4, 5, 7, 8 as for login.
+        Exit codes: 0 listed (also when there are none); 6 the keyfile cannot be read or is another user's; with --remote also 4, 5, 7, 8 as for login.
         """)
 
     @OptionGroup var profileOptions: ProfileOptions
@@ -121,7 +125,7 @@ struct List: ParsableCommand {
 struct Show: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one instance from the keyfile; its token only with --reveal.",
-        discussion: "Exit codes: 0 shown; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.")
+        discussion: "Name an instance by name or id (name:X or id:X when X is one's name and another's id). Exit codes: 0 shown; 6 the keyfile cannot be read, is another user's, or the entry is damaged; 9 no such instance, or the name matches several.")
 
     @OptionGroup var profileOptions: ProfileOptions
 
@@ -134,7 +138,8 @@ struct Show: ParsableCommand {
     func run() throws {
         try Console.run(profile: profileOptions, secrets: false) { context in
             let (console, environment) = (context.console, context.environment)
-            let (instance, path) = try target.find(environment: environment)
+            let (found, path) = try target.find(environment: environment)
+            let instance = try found.usable(keyfile: path, sending: false)
             if json {
                 if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
                 console.json(instanceJSON(instance, token: reveal))
@@ -158,7 +163,7 @@ struct Show: ParsableCommand {
 struct Token: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print an instance's token alone on stdout, for TOKEN=$(ceauth token NAME).",
-        discussion: "Exit codes: 0 printed; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.")
+        discussion: "Name an instance by name or id (name:X or id:X when X is one's name and another's id). Exit codes: 0 printed; 6 the keyfile cannot be read, is another user's, or the entry is damaged (an empty token); 9 no such instance, or the name matches several.")
 
     @OptionGroup var profileOptions: ProfileOptions
 
@@ -169,7 +174,8 @@ struct Token: ParsableCommand {
     func run() throws {
         try Console.run(profile: profileOptions, secrets: false) { context in
             let (console, environment) = (context.console, context.environment)
-            let (instance, path) = try target.find(environment: environment)
+            let (found, path) = try target.find(environment: environment)
+            let instance = try found.usable(keyfile: path, sending: false)
             guard json else { return try console.printRequested(instance.token.value, what: "token", keyfile: path) }
             try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true)
             console.json(.object([.init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
@@ -183,7 +189,8 @@ struct Header: ParsableCommand {
         abstract: "Print the Authorization header for calls through an instance: User <u>, Organization <o>, Element <token>.",
         discussion: """
         For curl -H "Authorization: $(ceauth header NAME)". Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET.
-        Exit codes: 0 printed; 64 a secret is missing; 6 the keyfile cannot be read; 9 no such instance, or the name matches several.
+        A sandbox instance's header is printed only with --sandbox (or the sandbox's own secrets in the environment).
+        Exit codes: 0 printed; 64 a secret is missing, or a sandbox instance without --sandbox; 6 the keyfile cannot be read, is another user's, or the entry is damaged; 9 no such instance, or the name matches several.
         """)
 
     @OptionGroup var profileOptions: ProfileOptions
@@ -198,7 +205,12 @@ struct Header: ParsableCommand {
         try Console.run(profile: profileOptions, secrets: !sandbox) { context in
             let (console, environment) = (context.console, context.environment)
             let credentials = try Settings.platformSecrets(environment: sandbox ? SandboxSecrets.environment : environment)
-            let (instance, path) = try target.find(environment: environment)
+            let (found, path) = try target.find(environment: environment)
+            let instance = try found.usable(keyfile: path, sending: false)
+            // A sandbox token with the real secrets would only be sent to the sandbox's old port.
+            if !sandbox && instance.isSandbox && !SandboxSecrets.inUse(environment) {
+                throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance))
+            }
             let header = credentials.authorizationHeader(element: instance.token)
             guard json else { return try console.printRequested(header, what: "header", keyfile: path) }
             // The header is what was asked for: written as it is, not through the redactor.

@@ -10,7 +10,7 @@ struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign in to Google in the browser and create a Cloud Elements instance for ELEMENT.",
         discussion: """
-        Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment \
+        Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment or from the profile's secret commands \
         (not with --sandbox, which brings its own).
         Exit codes: 0 created and saved; 64 usage or configuration error; 3 consent denied, timed out or \
         redirect refused; 4 Cloud Elements answered with an HTTP error; 5 Cloud Elements unreachable (no \
@@ -74,11 +74,57 @@ struct Login: ParsableCommand {
         options.paste = paste
         options.preflight = !noPreflight
         options.exchange = exchange ?? profile.values["exchange"]
+        if update != nil {
+            // A PUT keeps the instance's own events and tags; only flags change them, never the
+            // profile's defaults for new instances.
+            options.tags = instanceOptions.tags
+            options.eventsURL = instanceOptions.eventsURL
+        }
         return options
     }
 
     @Flag(name: .customLong("dry-run"), help: "Check everything, print the authorization URL and the request that would be sent (secrets as $VARIABLE references), and send nothing.")
     var dryRun = false
+
+    /// --dry-run: the authorization URL and each request in order, secrets as references; as
+    /// text, or with --json one document. Re-authorizing, the instance is read (GET, which
+    /// changes nothing) so the PUT shown is the one that would be sent.
+    private func printDryRun(_ plan: LoginPlan, console: Console) throws {
+        let redirect = plan.redirect.port == 0 ? plan.redirect.uri(port: 0).replacing(":0/", with: ":<free port>/")
+            : plan.redirect.uri(port: plan.redirect.port)
+        let local = plan.exchange == .local
+        let authorization = AuthorizationRequest(endpoint: plan.authorizeURL, clientID: plan.clientID, redirectURI: redirect,
+                                                 scopes: plan.scopes, state: "<state>", extraParameters: plan.template.authorization.parameters,
+                                                 loginHint: plan.loginHint, codeChallenge: local ? "<S256 of this run's verifier>" : nil).url.absoluteString
+        let creator = InstanceCreator(plan: plan, transport: CurlTransport())
+        let current = try creator.currentInstance()
+        var steps: [(comment: String, request: DryRun.Shown)] = []
+        if local {
+            let google = plan.tokenClient(transport: CurlTransport())
+            steps.append(("# then ceauth redeems the code at Google, once:",
+                          DryRun.show(google.redeemRequest(code: "<the authorization code>", redirectURI: redirect,
+                                                           verifier: "<this run's PKCE verifier>"),
+                                      references: [(plan.clientSecret.value, Settings.Variable.clientSecret)])))
+            let tokens = GrantedTokens(accessToken: Secret("<access token from Google>"), refreshToken: Secret("<refresh token from Google>"),
+                                       scopes: plan.scopes)
+            steps.append(("# then, with Google's tokens:", try creator.dryRun(code: "", redirectURI: redirect, tokens: tokens, current: current)))
+        } else {
+            steps.append(("# then, with the code from the redirect:",
+                          try creator.dryRun(code: "<the authorization code>", redirectURI: redirect, current: current)))
+        }
+        if output.json {
+            console.json(DryRun.document(steps.map(\.request), extra: [.init("authorizationUrl", .string(JSONString(authorization)))]))
+            return
+        }
+        console.print("# the browser would open (a new random state each run\(local ? ", and a new PKCE challenge" : "")):")
+        console.print(authorization)
+        if current != nil { console.print("# (the PUT keeps what Cloud Elements has: read with GET /instances/\(plan.reauthorize!.id))") }
+        for step in steps {
+            console.print("")
+            console.print(step.comment)
+            console.print(step.request.text)
+        }
+    }
 
     func validate() throws {
         try sandboxOptions.check(cloudElements)
@@ -103,33 +149,7 @@ struct Login: ParsableCommand {
             }
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
-            if dryRun {
-                let redirect = plan.redirect.port == 0 ? plan.redirect.uri(port: 0).replacing(":0/", with: ":<free port>/")
-                    : plan.redirect.uri(port: plan.redirect.port)
-                let local = plan.exchange == .local
-                console.print("# the browser would open (a new random state each run\(local ? ", and a new PKCE challenge" : "")):")
-                console.print(AuthorizationRequest(endpoint: plan.authorizeURL, clientID: plan.clientID, redirectURI: redirect,
-                                                   scopes: plan.scopes, state: "<state>", extraParameters: plan.template.authorization.parameters,
-                                                   loginHint: plan.loginHint, codeChallenge: local ? "<S256 of this run's verifier>" : nil).url.absoluteString)
-                console.print("")
-                let creator = InstanceCreator(plan: plan, transport: CurlTransport())
-                if local {
-                    let google = plan.tokenClient(transport: CurlTransport())
-                    console.print("# then ceauth redeems the code at Google, once:")
-                    console.print(DryRun.describe(google.redeemRequest(code: "<the authorization code>", redirectURI: redirect,
-                                                                       verifier: "<this run's PKCE verifier>"),
-                                                  references: [(plan.clientSecret.value, Settings.Variable.clientSecret)]))
-                    console.print("")
-                    console.print("# then, with Google's tokens:")
-                    let tokens = GrantedTokens(accessToken: Secret("<access token from Google>"), refreshToken: Secret("<refresh token from Google>"),
-                                               scopes: plan.scopes)
-                    console.print(try creator.dryRun(code: "", redirectURI: redirect, tokens: tokens))
-                } else {
-                    console.print("# then, with the code from the redirect:")
-                    console.print(try creator.dryRun(code: "<the authorization code>", redirectURI: redirect))
-                }
-                return
-            }
+            if dryRun { return try printDryRun(plan, console: console) }
             let verbose = output.verbose
             var flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
                                  say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },

@@ -10,10 +10,12 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that an instance still works: it exists at its Cloud Elements host, is valid and enabled, and answers a ping through its token.",
         discussion: """
-        Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET. Each instance is checked at its own host (its baseUrl).
+        Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET. Each instance is checked at its own host (its baseUrl). \
+        A sandbox instance is checked only with --sandbox (--all skips it with one line).
         Exit codes: 0 it works (with --all: every one works); 10 it exists but does not work (invalid, disabled, \
         or its token refused: re-authorize it), or with --all any one does not; 11 Cloud Elements no longer has it; \
-        4 Cloud Elements answered another HTTP error; 5, 7, 8 as for login; 6 keyfile; 9 no such instance; 64 usage.
+        4 Cloud Elements answered another HTTP error; 5, 7, 8 as for login; 6 keyfile (or a damaged entry); 9 no such \
+        instance; 64 usage, or a sandbox instance named without --sandbox.
         """)
 
     @OptionGroup var profileOptions: ProfileOptions
@@ -54,6 +56,8 @@ struct Verify: ParsableCommand {
             var worst: Int32 = ExitStatus.success
             for target in targets {
                 do {
+                    _ = try target.usable(keyfile: path)
+                    Redactor.learn([target.token.value])
                     let hub = try library.element(target.element).hub
                     let result = try InstanceVerifier.verify(target, hub: hub, credentials: credentials, transport: CurlTransport(),
                                                              timeoutSeconds: Double(requestTimeout))

@@ -1,0 +1,78 @@
+/// The config file names programs to run (`*-secret-command`) and where secrets go
+/// (`base-url`), so it is obeyed only when no other user could have written it. Pure verdicts
+/// over `lstat` facts; `ConfigFileReader` gathers them and reads.
+public enum ConfigFilePlace {
+    /// Why a file (the config file, or a link on the way to it) cannot be trusted, or nil.
+    /// Yours or root's, and not writable by group or others.
+    public static func file(_ facts: FileFacts, isLink: Bool, user: UInt32) -> String? {
+        if facts.owner != user && facts.owner != 0 {
+            return isLink ? "is reached through a symbolic link that belongs to another user (uid \(facts.owner))"
+                : "belongs to another user (uid \(facts.owner))"
+        }
+        if isLink { return nil }
+        guard facts.kind == .regular else { return "is not a regular file" }
+        if facts.othersCanWrite { return "can be written by other users (mode \(KeyfilePlace.octal(facts.mode & 0o7777)))" }
+        return nil
+    }
+
+    /// Why the folder holding the file (or a link to it) cannot be trusted, or nil: another
+    /// user's, or open to others' writes without the sticky bit (they could put their own file
+    /// in its place).
+    public static func folder(_ facts: FileFacts, user: UInt32) -> String? {
+        if facts.owner != user && facts.owner != 0 { return "is in a folder of another user (uid \(facts.owner))" }
+        if facts.othersCanWrite && !facts.isSticky {
+            return "is in a folder other users can write into (mode \(KeyfilePlace.octal(facts.mode & 0o7777)))"
+        }
+        return nil
+    }
+}
+
+/// The config file could not be used.
+public enum ConfigFileError: Error, Equatable, CustomStringConvertible {
+    case untrusted(path: String, reason: String, fix: String)
+    case io(path: String, operation: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .untrusted(let path, let reason, let fix):
+            return "the config file \(path) \(reason); it names programs to run and where secrets are sent, so ceauth does not read it. \(fix), or point CEAUTH_CONFIG at a config file of your own"
+        case .io(let path, let operation, let reason):
+            return "cannot \(operation) the config file \(path): \(reason)"
+        }
+    }
+}
+
+/// Reads the config file only when `ConfigFilePlace` trusts every step to it.
+public enum ConfigFileReader {
+    /// The file's text, or nil when there is none (a dangling link counts as none).
+    public static func read(_ path: String, user: UInt32 = OS.effectiveUserID) throws(ConfigFileError) -> String? {
+        var current = path
+        for _ in 0..<16 {
+            let found: FileFacts?
+            switch OS.facts(current) {
+            case .success(let facts): found = facts
+            case .failure(let error): throw .io(path: current, operation: "inspect", reason: "\(OS.describe(error.code)) (errno \(error.code))")
+            }
+            guard let facts = found else { return nil }
+            let folder = KeyfileStore.parent(of: current)
+            if let folderFacts = OS.followedFacts(folder), let reason = ConfigFilePlace.folder(folderFacts, user: user) {
+                throw .untrusted(path: path, reason: reason + (current == path ? "" : " (\(current))"), fix: "Run chmod go-w \(folder)")
+            }
+            let isLink = facts.kind == .symlink
+            if let reason = ConfigFilePlace.file(facts, isLink: isLink, user: user) {
+                let fix = facts.owner != user && facts.owner != 0 ? "Use a file of your own" : "Run chmod go-w \(current)"
+                throw .untrusted(path: path, reason: reason + (current == path ? "" : " (\(current))"), fix: fix)
+            }
+            guard isLink else {
+                let fd = OS.open(current, .read)
+                guard fd >= 0 else { throw .io(path: path, operation: "read", reason: OS.describe(OS.lastError)) }
+                defer { OS.close(fd) }
+                guard let bytes = OS.readAll(fd) else { throw .io(path: path, operation: "read", reason: OS.describe(OS.lastError)) }
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            guard let target = OS.linkTarget(current) else { return nil }
+            current = target.hasPrefix("/") ? target : folder + "/" + target
+        }
+        throw .untrusted(path: path, reason: "is reached through more than 16 symbolic links", fix: "Replace the links with the file")
+    }
+}
