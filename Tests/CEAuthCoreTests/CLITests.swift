@@ -27,7 +27,7 @@ import CEAuthSandbox
     func run(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
              urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40,
              executable: String = CLITests.binary, input: String? = nil,
-             paste: ((URL) -> String)? = nil, onStart: ((Int32) -> Void)? = nil) throws -> Run {
+             paste: ((URL) -> String)? = nil, onStart: ((Int32) -> Void)? = nil, stdinFile: String? = nil) throws -> Run {
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -39,7 +39,8 @@ import CEAuthSandbox
         env["PATH"] = env["PATH"] ?? "/usr/bin:/bin"
         process.environment = env
         let inputPipe = Pipe()
-        process.standardInput = input == nil && paste == nil ? FileHandle.nullDevice : inputPipe
+        process.standardInput = stdinFile.flatMap { FileHandle(forReadingAtPath: $0) }
+            ?? (input == nil && paste == nil ? FileHandle.nullDevice : inputPipe)
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
