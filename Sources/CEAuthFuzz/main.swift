@@ -1,6 +1,7 @@
 // libFuzzer target for bytes ceauth reads from others: what the loopback listener does with
 // them (request-head parser, Host/body screen, query parser, callback decision), the keyfile's
-// lossless JSON reader and merge, the output filter (SafeText) and the redirect-path check.
+// lossless JSON reader and merge, the output filter (SafeText), the redirect-path check, Google's
+// token answers and the numbers ceauth takes from the environment.
 // Built only by Scripts/fuzz (with -DFUZZING and -sanitize=fuzzer); a normal build gets a stub.
 import CEAuthCore
 
@@ -95,6 +96,35 @@ func fuzzText(_ bytes: [UInt8]) {
     }
 }
 
+/// 7. Google's token endpoint answer (the input as the body, and as the value of its lifetime
+/// and token members) and 8. numbers from the environment: nothing traps, and what is accepted
+/// is within bounds. 9. Every form of a secret is redacted.
+func fuzzAnswers(_ bytes: [UInt8]) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    let status = bytes.first.map { [200, 201, 400, 401, 500][Int($0) % 5] } ?? 200
+    let bodies = [Data(bytes), Data(#"{"access_token": "ya29.a", "refresh_token": "1//r", "refresh_token_expires_in": \#(text)}"#.utf8),
+                  Data(#"{"access_token": \#(text), "refresh_token": "1//r", "scope": "x"}"#.utf8)]
+    for body in bodies {
+        switch Result(catching: { try GoogleTokenClient.parse(HTTPResponse(status: status, headers: [:], body: body), clientID: "c") }) {
+        case .success(let tokens):
+            check((200...299).contains(status) && !tokens.accessToken.value.isEmpty, "tokens without an access token were accepted")
+            if let lifetime = tokens.refreshTokenExpiresIn { check(lifetime > 0 && lifetime <= 10 * 365 * 86_400, "an implausible lifetime was kept") }
+        case .failure(let error):
+            if case TokenExchangeError.unusableGrant(let refresh, _) = error { check(!refresh.value.isEmpty, "an empty refresh token to revoke") }
+        }
+    }
+    if let seconds = try? Settings.boundedSeconds(text, name: "CEAUTH_SECRET_COMMAND_TIMEOUT", range: 0.1...600) {
+        check(seconds.isFinite && seconds >= 0.1 && seconds <= 600, "a timeout out of bounds was accepted")
+    }
+    _ = try? Settings.secretCommandTimeout(environment: ["CEAUTH_SECRET_COMMAND_TIMEOUT": text])
+    if text.utf8.count >= 6 && !text.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+        let redactor = Redactor([text])
+        for form in Redactor.forms(text) where !form.contains("<redacted>") {
+            check(!redactor.redact("[" + form + "]").contains("[" + form + "]"), "a form of a secret was not redacted")
+        }
+    }
+}
+
 // libFuzzer's entry point. With -sanitize=fuzzer the link pulls in libFuzzer's own main, which
 // calls this; SwiftPM still points `main` at this file's top-level code, so that drives
 // libFuzzer through LLVMFuzzerRunDriver with the command line as given.
@@ -103,6 +133,7 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     fuzzOne(bytes)
     fuzzText(bytes)
+    fuzzAnswers(bytes)
     return 0
 }
 
