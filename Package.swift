@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "ceauth",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ceauth", targets: ["ceauth"]),
         .library(name: "CEAuthCore", targets: ["CEAuthCore"]),
@@ -16,7 +15,7 @@ let package = Package(
         .systemLibrary(
             name: "COpenSSL",
             pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+            providers: [.apt(["libssl-dev"])]
         ),
         // libcurl for HTTP to Cloud Elements (replaces URLSession: no spinning while it waits,
         // nothing written to $HOME, and it tells whether a request byte was sent). Loaded with

@@ -7,7 +7,6 @@ import CEAuthCore
 
 #if FUZZING
 import Foundation
-import Glibc
 
 // The state a genuine redirect would carry; inputs that find it exercise the accepting paths.
 let fuzzState = "c3RhdGUtZm9yLWZ1enppbmctMDEyMzQ1Njc4OWFiY2RlZg"

@@ -70,10 +70,9 @@ public final class Sandbox: @unchecked Sendable {
         ]
     }
 
-    /// `environment` over `base`, without what would point elsewhere (a named environment).
+    /// `environment` over `base`.
     public func overriding(_ base: [String: String]) -> [String: String] {
         var merged = base
-        merged.removeValue(forKey: "CEAUTH_ENV")
         for (name, value) in environment { merged[name] = value }
         return merged
     }

@@ -7,7 +7,6 @@
 import CEAuthCore
 import CEAuthSandbox
 import Foundation
-import Glibc
 
 struct Options {
     var requests = 20_000

@@ -1,6 +1,5 @@
 import CEAuthSandbox
 import Foundation
-import Glibc
 import Testing
 @testable import CEAuthCore
 

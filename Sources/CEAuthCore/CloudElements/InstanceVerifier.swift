@@ -8,7 +8,7 @@ public struct Verification: Sendable, Equatable {
         case gone
     }
 
-    public var instance: SavedInstance
+    public var instance: KeyfileEntry
     public var state: InstanceState
     /// Whether `/hubs/{hub}/ping` answered for the instance's token; nil when not asked.
     public var pingAnswered: Bool?
@@ -20,9 +20,9 @@ public struct Verification: Sendable, Equatable {
 /// `GET /instances/{id}`, then `GET /hubs/{hub}/ping` through the instance, at the instance's
 /// own Cloud Elements host (never another one's, so a sandbox token never reaches a real host).
 public enum InstanceVerifier {
-    public static func verify(_ instance: SavedInstance, hub: String, credentials: CloudElementsCredentials,
+    public static func verify(_ instance: KeyfileEntry, hub: String, credentials: CloudElementsCredentials,
                               transport: any HTTPTransport, timeoutSeconds: Double) throws -> Verification {
-        let base = try ServiceURL.validate(instance.baseURL, what: "the baseUrl of \(instance.summary) in the keyfile", sentByCEAuth: true)
+        let base = try instance.validatedBaseURL()
         let client = CloudElementsClient(baseURL: base, credentials: credentials, transport: transport, timeoutSeconds: timeoutSeconds)
         let state = try client.instanceState(id: instance.id)
         let relogin = "re-authorize it: ceauth login \(instance.element), then use the new instance"

@@ -190,10 +190,6 @@ public enum KeyfileDocument {
 
     /// `$XDG_CONFIG_HOME/ceauth/keys.json`, else `~/.config/ceauth/keys.json`.
     public static func defaultPath(environment: [String: String]) throws(KeyfileError) -> String {
-        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
-            return xdg + "/ceauth/keys.json"
-        }
-        guard let home = environment["HOME"], !home.isEmpty else { throw .noLocation }
-        return home + "/.config/ceauth/keys.json"
+        try Settings.configFolder(environment: environment) + "/keys.json"
     }
 }

@@ -4,13 +4,16 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One instance as the keyfile holds it, for the commands that read it (list, show, token,
-/// header, verify, delete): the same fields login writes.
-public typealias SavedInstance = KeyfileEntry
-
+/// What the reading commands (list, show, token, header, verify, delete) ask of an entry.
 extension KeyfileEntry {
     /// The Cloud Elements host, for listings (`api.cloud-elements.com`).
     public var host: String { URLComponents(string: baseURL)?.host ?? baseURL }
+
+    /// The entry's baseUrl, checked as every URL ceauth sends to (https, or http to loopback;
+    /// read by libcurl's parser): where requests about this instance go.
+    public func validatedBaseURL() throws(ConfigurationError) -> URL {
+        try ServiceURL.validate(baseURL, what: "the baseUrl of \(summary) in the keyfile", sentByCEAuth: true)
+    }
 
     /// One line naming the instance, for messages and candidate lists.
     public var summary: String { "'\(name)' (id \(id), \(element), \(isSandbox ? "sandbox" : host))" }
@@ -53,7 +56,7 @@ public enum KeyfileReader {
     /// keep notes there); one with either but something missing is kept, so that a command
     /// naming it refuses it (`usable`, exit 6) instead of using an empty token. An unparseable
     /// file is an error.
-    public static func instances(_ data: Data?, path: String) throws(KeyfileError) -> [SavedInstance] {
+    public static func instances(_ data: Data?, path: String) throws(KeyfileError) -> [KeyfileEntry] {
         guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
         let root: LosslessJSON
         do {
@@ -69,7 +72,7 @@ public enum KeyfileReader {
         return items.compactMap { item in
             let id = KeyfileEntry.id(of: item), token = item["token"]?.stringValue
             guard id != nil || item["token"] != nil else { return nil }
-            var entry = SavedInstance(name: item["name"]?.stringValue ?? "", id: id ?? 0, token: Secret(token ?? ""),
+            var entry = KeyfileEntry(name: item["name"]?.stringValue ?? "", id: id ?? 0, token: Secret(token ?? ""),
                                       element: item["element"]?.stringValue ?? "", baseURL: item["baseUrl"]?.stringValue ?? "",
                                       created: item["created"]?.stringValue ?? "")
             entry.hasID = id != nil
@@ -80,7 +83,7 @@ public enum KeyfileReader {
     /// The one instance `query` names: an exact name or an id (all digits); `name:QUERY` or
     /// `id:QUERY` for only one of the two. An id held for two Cloud Elements hosts, a name given
     /// to several instances, or a query that is one's name and another's id, is ambiguous.
-    public static func find(_ query: String, in instances: [SavedInstance], keyfile: String) throws(InstanceLookupError) -> SavedInstance {
+    public static func find(_ query: String, in instances: [KeyfileEntry], keyfile: String) throws(InstanceLookupError) -> KeyfileEntry {
         guard !instances.isEmpty else { throw .emptyKeyfile(keyfile: keyfile) }
         var value = Substring(query), byName = true, byID = true
         if value.hasPrefix("name:") { value = value.dropFirst(5); byID = false } else if value.hasPrefix("id:") { value = value.dropFirst(3); byName = false }

@@ -67,7 +67,7 @@ public struct KeyfileStore: Sendable {
     /// regular file of ours (a link is never followed) in a folder no other user controls.
     /// Another user's keyfile would choose the tokens a script gets and where ceauth sends the
     /// secrets, so it is refused before it is read.
-    public func instances() throws(KeyfileError) -> [SavedInstance] {
+    public func instances() throws(KeyfileError) -> [KeyfileEntry] {
         let user = OS.effectiveUserID
         guard let keyfile = try facts(path) else { return [] }
         if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }

@@ -19,8 +19,8 @@ public struct LoginOptions: Sendable {
     public var eventsURL: String?
     public var pollIntervalMinutes: Int?
     public var calendarID: String?
-    public var timeoutSeconds: Int = 300
-    public var requestTimeoutSeconds: Int = 60
+    public var timeoutSeconds: Int = Defaults.browserTimeout
+    public var requestTimeoutSeconds: Int = Defaults.requestTimeout
     public var openBrowser = true
     public var templatesDirectory: String?
     /// `--update NAME|ID`: re-authorize this instance of the keyfile instead of creating one.
@@ -36,12 +36,9 @@ public struct LoginOptions: Sendable {
         self.element = element
     }
 
-    /// Names of the environment variables ceauth reads.
-    public typealias Variable = Settings.Variable
-
     /// The template library: built in, overlaid by `--templates` or `CEAUTH_TEMPLATES`.
     public func library(environment: [String: String]) throws(TemplateError) -> TemplateLibrary {
-        let directory = templatesDirectory ?? Settings.nonEmpty(environment[Variable.templates])
+        let directory = templatesDirectory ?? Settings.nonEmpty(environment[Settings.Variable.templates])
         guard let directory else { return .builtIn }
         return try TemplateLibrary.builtIn.overlaying(directory: URL(fileURLWithPath: directory))
     }
@@ -52,7 +49,7 @@ public struct LoginOptions: Sendable {
 
         // A CR from a file saved with Windows line endings would end the Authorization header
         // early (the HTTP client drops it silently); say which variable, never its value.
-        try Settings.requireSecrets([Variable.userSecret, Variable.orgSecret, Variable.clientID, Variable.clientSecret],
+        try Settings.requireVariables([Settings.Variable.userSecret, Settings.Variable.orgSecret, Settings.Variable.clientID, Settings.Variable.clientSecret],
                                     environment: environment)
 
         let base = try Settings.baseURL(flag: baseURL, environmentName: environmentName, environment: environment)
@@ -61,36 +58,27 @@ public struct LoginOptions: Sendable {
             let set = Settings.nonEmpty(environment[variable])
             return try ServiceURL.validate(set ?? value, what: set == nil ? name : variable)
         }
-        let authorize = try endpoint(Variable.authorizeURL, default: template.authorization.endpoint, named: "the template's authorization endpoint")
+        let authorize = try endpoint(Settings.Variable.authorizeURL, default: template.authorization.endpoint, named: "the template's authorization endpoint")
 
         guard let mode = CodeExchange(rawValue: exchange ?? CodeExchange.cloudElements.rawValue) else {
             throw ConfigurationError.invalidValue(option: "--exchange", reason: "'\(exchange ?? "")' is not a mode; give cloud-elements (Cloud Elements redeems the code) or local (ceauth redeems it, with PKCE)")
         }
-        let tokenURL = try endpoint(Variable.tokenURL, default: GoogleEndpoints.token, named: "Google's token endpoint")
-        let revokeURL = try endpoint(Variable.revokeURL, default: GoogleEndpoints.revoke, named: "Google's revocation endpoint")
+        let tokenURL = try endpoint(Settings.Variable.tokenURL, default: GoogleEndpoints.token, named: "Google's token endpoint")
+        let revokeURL = try endpoint(Settings.Variable.revokeURL, default: GoogleEndpoints.revoke, named: "Google's revocation endpoint")
         if mode == .local && template.tokenInstance == nil { throw TemplateError.noTokenInstance(element: template.key) }
 
         let redirect = try redirectURI.map { uri throws(ListenerError) in try LoopbackRedirect.parse(uri) } ?? .ephemeral
 
-        guard (1...86_400).contains(timeoutSeconds) else {
-            throw ConfigurationError.invalidValue(option: "--timeout", reason: "give a number of seconds from 1 to 86400")
-        }
-        guard (1...3_600).contains(requestTimeoutSeconds) else {
-            throw ConfigurationError.invalidValue(option: "--request-timeout", reason: "give a number of seconds from 1 to 3600")
-        }
+        _ = try Defaults.check(timeoutSeconds, Defaults.browserTimeoutRange, option: "--timeout")
+        _ = try Defaults.check(requestTimeoutSeconds, Defaults.requestTimeoutRange, option: "--request-timeout")
 
-        let scopeList = scopes.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
-        if !scopes.isEmpty && scopeList.isEmpty {
-            throw ConfigurationError.invalidValue(option: "--scope", reason: "no scope given")
-        }
+        let scopeList = try Scopes.fromOptions(scopes)
 
         var events: EventsOptions?
         if let eventsURL {
             let url = try ServiceURL.validate(eventsURL, what: "--events-url")
-            let interval = pollIntervalMinutes ?? 15
-            guard (1...10_080).contains(interval) else {
-                throw ConfigurationError.invalidValue(option: "--poll-interval", reason: "give a number of minutes from 1 to 10080")
-            }
+            let interval = try Defaults.check(pollIntervalMinutes ?? Defaults.pollInterval, Defaults.pollIntervalRange,
+                                              option: "--poll-interval", unit: "minutes")
             var parameters: [String: String] = [:]
             if let calendarID { parameters["calendarId"] = calendarID }
             events = EventsOptions(callbackURL: url.absoluteString, pollIntervalMinutes: interval, parameters: parameters)
@@ -110,7 +98,7 @@ public struct LoginOptions: Sendable {
 
         // Re-authorizing: the instance must be in the keyfile, of this element; it is updated at
         // its own host, under its own name.
-        var reauthorize: SavedInstance?
+        var reauthorize: KeyfileEntry?
         var baseForPlan = base
         if let update {
             let saved = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).instances(), keyfile: keyfilePath)
@@ -126,8 +114,8 @@ public struct LoginOptions: Sendable {
             if name != nil {
                 throw ConfigurationError.conflictingOptions("--name cannot rename an instance on --update; it keeps its name '\(saved.name)'")
             }
-            let own = try ServiceURL.validate(saved.baseURL, what: "the baseUrl of \(saved.summary) in the keyfile", sentByCEAuth: true)
-            let chosen = baseURL != nil || environmentName != nil || Settings.nonEmpty(environment[Variable.baseURL]) != nil
+            let own = try saved.validatedBaseURL()
+            let chosen = baseURL != nil || environmentName != nil || Settings.nonEmpty(environment[Settings.Variable.baseURL]) != nil
             if chosen && own.absoluteString != base.absoluteString {
                 throw ConfigurationError.conflictingOptions("\(saved.summary) lives at \(own.absoluteString), not \(base.absoluteString); drop --base-url/--env/CEAUTH_BASE_URL to update it")
             }
@@ -137,12 +125,12 @@ public struct LoginOptions: Sendable {
 
         return LoginPlan(
             template: template,
-            credentials: CloudElementsCredentials(userSecret: Secret(environment[Variable.userSecret]!),
-                                                  organizationSecret: Secret(environment[Variable.orgSecret]!)),
-            clientID: environment[Variable.clientID]!,
-            clientSecret: Secret(environment[Variable.clientSecret]!),
+            credentials: CloudElementsCredentials(userSecret: Secret(environment[Settings.Variable.userSecret]!),
+                                                  organizationSecret: Secret(environment[Settings.Variable.orgSecret]!)),
+            clientID: environment[Settings.Variable.clientID]!,
+            clientSecret: Secret(environment[Settings.Variable.clientSecret]!),
             baseURL: baseForPlan, authorizeURL: authorize, redirect: redirect,
-            scopes: scopeList.isEmpty ? nil : scopeList, loginHint: loginHint,
+            scopes: scopeList, loginHint: loginHint,
             name: reauthorize?.name ?? name ?? LoginPlan.defaultName(element: template.key, date: now), tags: tags, events: events,
             timeoutSeconds: Double(timeoutSeconds), requestTimeoutSeconds: Double(requestTimeoutSeconds),
             keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste, preflight: preflight,

@@ -1,65 +1,4 @@
 import Dispatch
-/// A way to stop a wait from another thread or a signal handler: a pipe the listener polls.
-public final class CancelSignal: @unchecked Sendable {
-    private let pipe: (read: Int32, write: Int32)?
-    private let state = DispatchQueue(label: "ceauth.cancel")
-    private var sendingFor: Int?
-    private var interruptsWhileSending = 0
-    private var checkingFirst = false
-
-    /// What a Ctrl-C means now.
-    public enum Interrupt: Equatable {
-        /// The wait for the browser ends (the listener is woken).
-        case endWait
-        /// The request to Cloud Elements is on its way: it is finished (at most this many seconds).
-        case finishingRequest(seconds: Int)
-        /// A second Ctrl-C while sending: stop waiting; the instance may then exist.
-        case stopWaiting
-        /// During the checks before the browser opens: nothing is spent yet, so stop at once.
-        case stopNow
-    }
-
-    /// The checks before the browser opens are running (a request to Cloud Elements among them).
-    public func checking(_ running: Bool) {
-        state.sync { checkingFirst = running }
-    }
-
-    /// The request to Cloud Elements is on its way (nil: it is not).
-    public func sending(timeoutSeconds: Int?) {
-        state.sync { sendingFor = timeoutSeconds }
-    }
-
-    /// A Ctrl-C came: what it means, and the listener woken if it is waiting.
-    public func interrupt() -> Interrupt {
-        let meaning: Interrupt = state.sync {
-            if checkingFirst { return .stopNow }
-            guard let seconds = sendingFor else { return .endWait }
-            interruptsWhileSending += 1
-            return interruptsWhileSending == 1 ? .finishingRequest(seconds: seconds) : .stopWaiting
-        }
-        if meaning == .endWait { trigger() }
-        return meaning
-    }
-
-    public init() {
-        pipe = OS.makePipe()
-    }
-
-    deinit {
-        if let pipe {
-            OS.close(pipe.read)
-            OS.close(pipe.write)
-        }
-    }
-
-    var readFD: Int32 { pipe?.read ?? -1 }
-
-    /// Wakes the waiting listener; safe to call from any thread, more than once.
-    public func trigger() {
-        if let pipe { OS.poke(pipe.write) }
-    }
-}
-
 /// The genuine redirect's connection, held open until the outcome is known so the browser
 /// gets the result page (instance created, or what went wrong) as its answer. A redirect that
 /// was pasted (`--paste`) has no connection to answer.
@@ -84,44 +23,6 @@ public final class PendingRedirect {
     deinit {
         socket?.close()
     }
-}
-
-/// Where a pasted redirect (`--paste`) reaches the waiting listener: the reader delivers the
-/// result and wakes the listener through a pipe it polls beside its sockets.
-public final class PasteChannel: @unchecked Sendable {
-    private let wake = CancelSignal()
-    private let queue = DispatchQueue(label: "ceauth.paste")
-    private var stored: CallbackResult?
-    private var closed = false
-
-    public init() {}
-
-    var readFD: Int32 { wake.readFD }
-
-    /// Runs `check` on one pasted line unless the wait is over; what it returns, if anything,
-    /// ends the wait. Serialised with `close`, so no check runs once the flow has moved on (and
-    /// none is still hashing a state with OpenSSL while the process exits).
-    public func offer(_ check: () -> CallbackResult?) -> Bool {
-        queue.sync {
-            guard !closed, stored == nil else { return true }
-            guard let result = check() else { return false }
-            stored = result
-            wake.trigger()
-            return true
-        }
-    }
-
-    /// The wait is over: later lines are ignored. Waits for a check under way to finish.
-    public func close() {
-        queue.sync { closed = true }
-    }
-
-    var result: CallbackResult? { queue.sync { stored } }
-}
-
-/// Monotonic seconds, for deadlines that wall-clock changes cannot move.
-public func monotonicSeconds() -> Double {
-    OS.monotonicSeconds()
 }
 
 /// The temporary HTTP server on loopback that catches the OAuth redirect. Single-threaded,

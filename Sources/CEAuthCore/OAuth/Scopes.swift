@@ -14,6 +14,15 @@ public enum Scopes {
         return value
     }
 
+    /// `--scope` as given (repeatable; each may hold several, space- or comma-separated), for
+    /// every command that takes it. Nil when none was given; an error when all were empty.
+    public static func fromOptions(_ values: [String]) throws(ConfigurationError) -> [String]? {
+        guard !values.isEmpty else { return nil }
+        let scopes = values.flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+        guard !scopes.isEmpty else { throw .invalidValue(option: "--scope", reason: "no scope given") }
+        return scopes
+    }
+
     /// A `scope` parameter (space-separated; a `+` from a careless encoder counts as a space).
     public static func split(_ text: String) -> [String] {
         text.split(whereSeparator: { $0 == " " || $0 == "+" }).map(String.init)

@@ -121,8 +121,6 @@ public struct ConfigFile: Sendable, Equatable {
     /// `$XDG_CONFIG_HOME/ceauth/config`, else `~/.config/ceauth/config`; `CEAUTH_CONFIG` names another.
     public static func path(environment: [String: String]) throws(KeyfileError) -> String {
         if let path = Settings.nonEmpty(environment[Settings.Variable.config]) { return path }
-        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return xdg + "/ceauth/config" }
-        guard let home = Settings.nonEmpty(environment["HOME"]) else { throw .noLocation }
-        return home + "/.config/ceauth/config"
+        return try Settings.configFolder(environment: environment) + "/config"
     }
 }

@@ -31,16 +31,9 @@ public enum Settings {
     /// without blanking ordinary words, so it is refused up front (no real secret is this short).
     public static let minimumSecretLength = 8
 
-    /// A secret variable's value, checked: present, no control character, not too short to
-    /// redact. Names the variable, never the value.
-    public static func secret(_ name: String, environment: [String: String]) throws(ConfigurationError) -> Secret {
-        guard let value = nonEmpty(environment[name]) else { throw .missingEnvironment([name]) }
-        try checkSecret(name, value)
-        return Secret(value)
-    }
-
-    /// Every variable of `names` that is set, checked as a secret; all missing ones named at once.
-    public static func requireSecrets(_ names: [String], environment: [String: String]) throws(ConfigurationError) {
+    /// The variables of `names`, required: all missing ones named at once, a control character
+    /// named, a secret too short to redact refused. Never shows a value.
+    public static func requireVariables(_ names: [String], environment: [String: String]) throws(ConfigurationError) {
         let missing = names.filter { nonEmpty(environment[$0]) == nil }
         guard missing.isEmpty else { throw .missingEnvironment(missing) }
         for name in names { try checkSecret(name, environment[name]!) }
@@ -64,8 +57,8 @@ public enum Settings {
     /// `CEAUTH_SECRET_COMMAND_TIMEOUT`: seconds from 0.1 to 600 (default 10). Anything else,
     /// nan and infinities included, is refused naming the variable.
     public static func secretCommandTimeout(environment: [String: String]) throws(ConfigurationError) -> Double {
-        guard let text = nonEmpty(environment[Variable.secretCommandTimeout]) else { return 10 }
-        return try boundedSeconds(text, name: Variable.secretCommandTimeout, range: 0.1...600)
+        guard let text = nonEmpty(environment[Variable.secretCommandTimeout]) else { return Defaults.secretCommandTimeout }
+        return try boundedSeconds(text, name: Variable.secretCommandTimeout, range: Defaults.secretCommandTimeoutRange)
     }
 
     /// A number of seconds from text, finite and within `range`. Pure.
@@ -94,6 +87,14 @@ public enum Settings {
         return CloudElementsEnvironment.us.baseURL
     }
 
+    /// ceauth's folder for the keyfile and the config file: `$XDG_CONFIG_HOME/ceauth` (an
+    /// absolute one), else `~/.config/ceauth`.
+    public static func configFolder(environment: [String: String]) throws(KeyfileError) -> String {
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") { return xdg + "/ceauth" }
+        guard let home = nonEmpty(environment["HOME"]) else { throw .noLocation }
+        return home + "/.config/ceauth"
+    }
+
     /// The keyfile: `--keyfile`, `CEAUTH_KEYFILE`, `$XDG_CONFIG_HOME/ceauth/keys.json` or `~/.config/ceauth/keys.json`.
     public static func keyfilePath(flag: String?, environment: [String: String]) throws(KeyfileError) -> String {
         if let flag { return flag }
@@ -104,7 +105,7 @@ public enum Settings {
     /// The Cloud Elements user and organization secrets, for commands that call it or print its
     /// header: all missing ones named at once, a control character named, never shown.
     public static func platformSecrets(environment: [String: String]) throws(ConfigurationError) -> CloudElementsCredentials {
-        try requireSecrets([Variable.userSecret, Variable.orgSecret], environment: environment)
+        try requireVariables([Variable.userSecret, Variable.orgSecret], environment: environment)
         return CloudElementsCredentials(userSecret: Secret(environment[Variable.userSecret]!),
                                         organizationSecret: Secret(environment[Variable.orgSecret]!))
     }

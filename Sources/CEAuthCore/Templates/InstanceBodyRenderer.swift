@@ -13,7 +13,7 @@ public struct EventsOptions: Sendable, Equatable {
     /// Values for the template's poller parameters, e.g. `calendarId`.
     public var parameters: [String: String]
 
-    public init(callbackURL: String, pollIntervalMinutes: Int = 15, parameters: [String: String] = [:]) {
+    public init(callbackURL: String, pollIntervalMinutes: Int = Defaults.pollInterval, parameters: [String: String] = [:]) {
         self.callbackURL = callbackURL
         self.pollIntervalMinutes = pollIntervalMinutes
         self.parameters = parameters

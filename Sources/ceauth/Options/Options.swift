@@ -82,6 +82,11 @@ struct ProfileOptions: ParsableArguments {
     var profile: String?
 }
 
+/// `--request-timeout` of list, verify and delete, checked as a usage error (exit 64).
+func checkRequestTimeout(_ seconds: Int) throws {
+    do { _ = try Defaults.check(seconds, Defaults.requestTimeoutRange, option: "--request-timeout") } catch { throw ValidationError("\(error)") }
+}
+
 /// `--sandbox`: run the command against emulated Google and Cloud Elements started inside it.
 struct SandboxOptions: ParsableArguments {
     @Flag(help: "Use the sandbox: emulated Google and Cloud Elements on loopback, for this run only; no account needed, nothing real touched.")
@@ -107,7 +112,7 @@ struct CommandContext {
     /// The instances this run may call: with --sandbox only the sandbox's, taken into this run's
     /// emulator and pointed at it; without, only the real ones (each sandbox entry skipped with
     /// one line: its old loopback port may now be another user's).
-    func reachable(_ saved: [SavedInstance]) -> [SavedInstance] {
+    func reachable(_ saved: [KeyfileEntry]) -> [KeyfileEntry] {
         if let sandbox { return sandbox.adopt(saved) }
         if SandboxSecrets.inUse(environment) { return saved }
         for entry in saved where entry.isSandbox {
@@ -121,7 +126,7 @@ struct CommandContext {
     /// it, a sandbox instance is refused: its baseUrl is a loopback port that any local user may
     /// hold once the run that made it ended, and the real secrets must not go there. (With the
     /// sandbox's published secrets, as `ceauth sandbox` exports them, nothing real is sent.)
-    func reach(_ instance: SavedInstance) throws -> SavedInstance {
+    func reach(_ instance: KeyfileEntry) throws -> KeyfileEntry {
         guard let sandbox else {
             if instance.isSandbox && !SandboxSecrets.inUse(environment) { throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance)) }
             return instance
@@ -132,11 +137,11 @@ struct CommandContext {
 }
 
 enum SandboxRefusal {
-    static func realInstance(_ instance: SavedInstance) -> String {
+    static func realInstance(_ instance: KeyfileEntry) -> String {
         "\(instance.summary) is a real instance, not a sandbox one; run without --sandbox to use it"
     }
 
-    static func sandboxInstance(_ instance: SavedInstance) -> String {
+    static func sandboxInstance(_ instance: KeyfileEntry) -> String {
         "\(instance.summary) is a sandbox instance: without --sandbox nothing is sent to its loopback address, which another local user may hold now that its run has ended; add --sandbox"
     }
 }
@@ -199,7 +204,7 @@ struct InstanceOptions: ParsableArguments {
     var calendarID: String?
 
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
-    var requestTimeout: Int = 60
+    var requestTimeout: Int = Defaults.requestTimeout
 
     /// These, and the shared groups, into login's options.
     func apply(to options: inout LoginOptions, profile: Profile, cloudElements: CloudElementsOptions,

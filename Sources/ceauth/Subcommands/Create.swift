@@ -38,12 +38,8 @@ struct URLCommand: ParsableCommand {
         try Console.run(profile: profileOptions, secrets: false) { context in
             let (console, environment) = (context.console, context.environment)
             let template = try templateOptions.library(environment: environment).element(element)
-            guard let clientID = Settings.nonEmpty(environment[Settings.Variable.clientID]) else {
-                throw ConfigurationError.missingEnvironment([Settings.Variable.clientID])
-            }
-            if let character = ConfigurationError.controlCharacter(in: clientID) {
-                throw ConfigurationError.controlCharacterInVariable(Settings.Variable.clientID, character: character)
-            }
+            try Settings.requireVariables([Settings.Variable.clientID], environment: environment)
+            let clientID = environment[Settings.Variable.clientID]!
             let endpoint = Settings.nonEmpty(environment[Settings.Variable.authorizeURL])
             let authorize = try ServiceURL.validate(endpoint ?? template.authorization.endpoint,
                                                     what: endpoint == nil ? "the template's authorization endpoint" : Settings.Variable.authorizeURL)
@@ -55,10 +51,10 @@ struct URLCommand: ParsableCommand {
                 redirect = "http://127.0.0.1:\(try probe.localPort())/"
                 probe.close()
             }
-            let scopeList = scopes.flatMap { $0.split(separator: " ").map(String.init) }
+            let scopeList = try Scopes.fromOptions(scopes) ?? template.authorization.scopes
             let (state, _) = try StateVerifier.generate()
             let url = AuthorizationRequest(endpoint: authorize, clientID: clientID, redirectURI: redirect,
-                                           scopes: scopeList.isEmpty ? template.authorization.scopes : scopeList, state: state,
+                                           scopes: scopeList, state: state,
                                            extraParameters: template.authorization.parameters, loginHint: loginHint).url.absoluteString
             if json {
                 console.json(.object([.init("url", .string(JSONString(url))), .init("state", .string(JSONString(state))),

@@ -33,10 +33,12 @@ struct Delete: ParsableCommand {
     var dryRun = false
 
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements.", valueName: "seconds"))
-    var requestTimeout: Int = 30
+    var requestTimeout: Int = Defaults.checkTimeout
 
     @Flag(help: "Print {name, id, host, deletedAtCloudElements, removedFromKeyfile} as JSON on stdout.")
     var json = false
+
+    func validate() throws { try checkRequestTimeout(requestTimeout) }
 
     func run() throws {
         try Console.run(profile: profileOptions, secrets: !localOnly, sandbox: target.sandboxOptions.sandbox && !localOnly) { context in
@@ -48,7 +50,7 @@ struct Delete: ParsableCommand {
             if !localOnly {
                 let credentials = try Settings.platformSecrets(environment: environment)
                 // With --sandbox the request goes to this run's emulator; the entry keeps its own baseUrl.
-                let base = try ServiceURL.validate(try context.reach(instance).baseURL, what: "the baseUrl of \(instance.summary) in the keyfile", sentByCEAuth: true)
+                let base = try context.reach(instance).validatedBaseURL()
                 client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(),
                                              timeoutSeconds: Double(requestTimeout))
             }
@@ -94,7 +96,7 @@ struct Delete: ParsableCommand {
     }
 
     /// On a terminal, asks; elsewhere --yes must say it, since a script cannot answer.
-    private func confirm(_ instance: SavedInstance, console: Console) throws {
+    private func confirm(_ instance: KeyfileEntry, console: Console) throws {
         if yes { return }
         guard OS.isTerminal(0) else {
             throw ConfigurationError.conflictingOptions("there is no terminal to ask on, so nothing was deleted; pass --yes to delete \(instance.summary) without asking")

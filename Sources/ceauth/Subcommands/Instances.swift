@@ -8,7 +8,7 @@ import Foundation
 #endif
 
 /// The keyfile's instances as JSON for scripts; the token only when asked for.
-func instanceJSON(_ instance: SavedInstance, token: Bool) -> LosslessJSON {
+func instanceJSON(_ instance: KeyfileEntry, token: Bool) -> LosslessJSON {
     var members: [LosslessJSON.Member] = [
         .init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
         .init("element", .string(JSONString(instance.element))), .init("baseUrl", .string(JSONString(instance.baseURL))),
@@ -30,7 +30,7 @@ struct InstanceArgument: ParsableArguments {
 
     /// The instance, whole (a damaged entry is exit 6, naming it), its token known to every
     /// redactor from here on: only the command that prints it on purpose shows it.
-    func find(environment: [String: String]) throws -> (SavedInstance, keyfile: String) {
+    func find(environment: [String: String]) throws -> (KeyfileEntry, keyfile: String) {
         let path = try keyfile.path(environment: environment)
         let instances = try KeyfileStore(path: path).instances()
         let found = try Self.find(instance, in: instances, keyfile: path, sandbox: sandboxOptions.sandbox)
@@ -39,7 +39,7 @@ struct InstanceArgument: ParsableArguments {
     }
 
     /// With --sandbox, the name or id is looked up among the sandbox's instances only.
-    static func find(_ query: String, in instances: [SavedInstance], keyfile path: String, sandbox: Bool) throws -> SavedInstance {
+    static func find(_ query: String, in instances: [KeyfileEntry], keyfile path: String, sandbox: Bool) throws -> KeyfileEntry {
         guard sandbox else { return try KeyfileReader.find(query, in: instances, keyfile: path) }
         do {
             return try KeyfileReader.find(query, in: instances.filter(\.isSandbox), keyfile: path)
@@ -70,10 +70,13 @@ struct List: ParsableCommand {
     @Flag(help: "List the instances Cloud Elements has, marking those in the keyfile.")
     var remote = false
 
-    func validate() throws { try sandboxOptions.check(cloudElements) }
+    func validate() throws {
+        try sandboxOptions.check(cloudElements)
+        try checkRequestTimeout(requestTimeout)
+    }
 
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each page (with --remote).", valueName: "seconds"))
-    var requestTimeout: Int = 30
+    var requestTimeout: Int = Defaults.checkTimeout
 
     @Flag(help: "Print a JSON array on stdout: {name, id, element, baseUrl, host, created} (no tokens), or with --remote {name, id, element, valid, disabled, inKeyfile}.")
     var json = false
@@ -98,7 +101,7 @@ struct List: ParsableCommand {
         }
     }
 
-    private func listRemote(saved: [SavedInstance], environment: [String: String], console: Console) throws {
+    private func listRemote(saved: [KeyfileEntry], environment: [String: String], console: Console) throws {
         let base = try Settings.baseURL(flag: cloudElements.baseURL, environmentName: cloudElements.environmentName, environment: environment)
         let client = CloudElementsClient(baseURL: base, credentials: try Settings.platformSecrets(environment: environment),
                                          transport: CurlTransport(), timeoutSeconds: Double(requestTimeout))

@@ -43,7 +43,7 @@ struct Login: ParsableCommand {
     var loginHint: String?
 
     @Option(help: ArgumentHelp("Seconds to wait for the browser's redirect.", valueName: "seconds"))
-    var timeout: Int = 300
+    var timeout: Int = Defaults.browserTimeout
 
     @Option(help: ArgumentHelp("Re-authorize this instance of the keyfile (PUT /instances/{id}?reAuthenticate=true) instead of creating one; its entry is updated in place.", valueName: "name-or-id"),
             completion: Completions.instances)

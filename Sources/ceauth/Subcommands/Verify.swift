@@ -32,14 +32,14 @@ struct Verify: ParsableCommand {
     @OptionGroup var sandboxOptions: SandboxOptions
 
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each answer.", valueName: "seconds"))
-    var requestTimeout: Int = 30
+    var requestTimeout: Int = Defaults.checkTimeout
 
     @Flag(help: "Print {name, id, element, host, works, state, ping, advice} as JSON on stdout (an array with --all).")
     var json = false
 
     func validate() throws {
         guard all != (instance != nil) else { throw ValidationError("give one instance (a name or an id), or --all") }
-        guard (1...600).contains(requestTimeout) else { throw ValidationError("--request-timeout: give a number of seconds from 1 to 600") }
+        try checkRequestTimeout(requestTimeout)
     }
 
     func run() throws {

@@ -1,0 +1,4 @@
+/// Monotonic seconds, for deadlines that wall-clock changes cannot move.
+public func monotonicSeconds() -> Double {
+    OS.monotonicSeconds()
+}
