@@ -496,11 +496,13 @@ extension CLITests {
         #expect(created.stderr.contains("longer than 16 KiB"))
         #expect(monotonicSeconds() - started < 10)
         #expect(harness.cloudElements.postCount == 0)
-        // --paste: the endless line is refused, and the browser's redirect still completes the login.
-        let pasted = try run(["login", "gmail", "--no-browser", "--paste"], environment: harness.environment,
-                             browser: TestBrowser(), stdinFile: "/dev/zero")
-        #expect(pasted.status == 0, "stderr: \(pasted.stderr)")
-        #expect(pasted.stderr.contains("That line is not an address"))
+        // --paste: the endless line is refused and no more is read, while the listener keeps
+        // waiting (here until its timeout: no browser comes).
+        let pasted = try run(["login", "gmail", "--no-browser", "--paste", "--timeout", "3"], environment: harness.environment,
+                             limit: 20, stdinFile: "/dev/zero")
+        #expect(pasted.status == 3, "stderr: \(pasted.stderr)")
+        #expect(pasted.stderr.contains("That line is not an address") && pasted.stderr.contains("no redirect from the browser within 3 seconds"),
+                "stderr: \(pasted.stderr)")
     }
 }
 

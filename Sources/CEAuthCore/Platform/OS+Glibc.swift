@@ -2,11 +2,12 @@
 @preconcurrency import Glibc
 import CSystem
 
-/// The one place that calls the C library (Linux, glibc): sockets, poll, pipes, files, flock,
-/// process spawning, clocks, signals and errno, each with Swift types and every return code
-/// checked by the caller through the value it gets back. A port to another platform (Darwin:
-/// `import Darwin`, `SOCK_STREAM` without `.rawValue`, `st_mtimespec`) is a file like this one.
-public enum OS {
+/// The one place that calls the C library on Linux (glibc): each function one system call (or
+/// the few lines that fill its C structures), with Swift types, every return code handed back
+/// to the caller. The loops, locks' users and threads' bodies are in OS.swift, which a port to
+/// another platform (Darwin: `import Darwin`, `SOCK_STREAM` without `.rawValue`) keeps as it
+/// is, adding a file like this one.
+extension OS {
     // MARK: errno
 
     struct Errno: Error { var code: Int32 }
@@ -41,8 +42,6 @@ public enum OS {
         if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return fd
     }
-
-    enum SocketOption { case reuseAddress, ipv6Only }
 
     static func enable(_ option: SocketOption, on fd: Int32) -> Bool {
         var yes: Int32 = 1
@@ -165,10 +164,12 @@ public enum OS {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    public static func sleep(seconds: Double) {
+    /// nanosleep(2) once: the seconds still to sleep when a signal interrupted it, else nil.
+    static func sleepOnce(_ seconds: Double) -> Double? {
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
         var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+        guard nanosleep(&request, &remaining) != 0, errno == EINTR else { return nil }
+        return Double(remaining.tv_sec) + Double(remaining.tv_nsec) / 1e9
     }
 
     // MARK: files
@@ -227,13 +228,6 @@ public enum OS {
     /// Whether this user may create and remove entries in the folder.
     static func canWriteInto(_ folder: String) -> Bool { access(folder, W_OK | X_OK) == 0 }
 
-    public enum OpenMode {
-        case read
-        /// Read and write, never through a link; `create` makes it (this mode) if missing.
-        case readWrite(create: UInt32?)
-        case directory
-    }
-
     /// open(2), closed on exec; a link at `path` is never followed (ELOOP) except for folders.
     static func open(_ path: String, _ mode: OpenMode) -> Int32 {
         switch mode {
@@ -244,33 +238,14 @@ public enum OS {
         }
     }
 
-    /// The whole file, or nil with errno set.
-    static func readAll(_ fd: Int32) -> [UInt8]? {
-        var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { return data }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            data += buffer[..<count]
-        }
+    /// read(2) once into `buffer`: the byte count, 0 at the end, -1 with errno set.
+    static func readOnce(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        Glibc.read(fd, buffer.baseAddress, buffer.count)
     }
 
-    /// All of `bytes`, or false with errno set.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
+    /// write(2) once: the byte count written, -1 with errno set.
+    static func writeOnce(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+        Glibc.write(fd, bytes.baseAddress, bytes.count)
     }
 
     static func sync(_ fd: Int32) -> Bool { fsync(fd) == 0 }
@@ -383,27 +358,10 @@ public enum OS {
         return (pid, output[0], errors[0])
     }
 
-    /// What one read(2) gives: bytes, [] at the end, nil on an error (EAGAIN on a descriptor
-    /// that does not block: nothing to read now).
-    static func readSome(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
-        var buffer = [UInt8](repeating: 0, count: max)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count >= 0 { return Array(buffer[..<count]) }
-            if errno != EINTR { return nil }
-        }
-    }
-
     static func kill(_ pid: Int32) { _ = Glibc.kill(pid, SIGKILL) }
 
     /// SIGKILL to the whole process group `pid` leads (a child started by `spawnCapturing`).
     static func killGroup(_ pid: Int32) { _ = Glibc.kill(-pid, SIGKILL) }
-
-    public enum ProcessState: Equatable {
-        case running
-        case exited(status: Int32)
-        case killed(signal: Int32)
-    }
 
     /// waitpid(2) without waiting; a finished child is reaped.
     static func state(of pid: Int32) -> ProcessState {
@@ -421,13 +379,6 @@ public enum OS {
 
     /// Ignores the signal's default action, so a dispatch source can handle it instead.
     public static func ignore(_ signalNumber: Int32) { _ = signal(signalNumber, SIG_IGN) }
-
-    public enum StandardStream: Int32 { case input = 0, output = 1, error = 2 }
-
-    /// Writes all of `text` to stdout or stderr (unbuffered: each call is one write as far as it goes).
-    public static func write(_ text: String, to stream: StandardStream) {
-        _ = writeAll(stream.rawValue, Array(text.utf8))
-    }
 
     /// What ceauth does first: it holds secrets, so no core file may be written (RLIMIT_CORE 0,
     /// and not dumpable, which also covers a core_pattern pipe); and a reader that went away
@@ -471,20 +422,11 @@ public enum OS {
 
     // MARK: threads
 
-    /// Runs `body` on a new detached thread of its own: for servers whose handlers block (a
-    /// hung answer must not starve a shared pool). Returns false when no thread could start.
-    @discardableResult
-    public static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    /// pthread_create(3) of a detached thread that runs `entry(context)`; false when none started.
+    static func createDetachedThread(_ context: UnsafeMutableRawPointer,
+                                     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?) -> Bool {
         var thread = pthread_t()
-        let started = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
-            return nil
-        }, context)
-        guard started == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(context).release()
-            return false
-        }
+        guard pthread_create(&thread, nil, entry, context) == 0 else { return false }
         pthread_detach(thread)
         return true
     }
@@ -507,20 +449,4 @@ public enum OS {
     public static let isMacOS = false
 }
 
-/// A value shared by threads, behind an `OS.Lock`: the redactor's learned secrets, the emulators' state.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = OS.Lock()
-    private var value: Value
-    public init(_ value: Value) { self.value = value }
-    public func with<R>(_ body: (inout Value) -> R) -> R {
-        lock.withLock { body(&value) }
-    }
-    public var current: Value { with { $0 } }
-}
-
-/// What a new thread runs, carried through pthread_create's context pointer.
-private final class ThreadBody {
-    let body: @Sendable () -> Void
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-}
 #endif

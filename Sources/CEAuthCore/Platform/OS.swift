@@ -1,0 +1,103 @@
+/// The operating system as ceauth uses it. This file is portable: the loops over partial reads
+/// and writes and interrupted sleeps, threads' bodies, `Locked`, and the types the calls take.
+/// The calls themselves, one system call each, are in the platform's file (OS+Glibc.swift on
+/// Linux); nothing outside Platform/ calls the C library.
+public enum OS {
+    enum SocketOption { case reuseAddress, ipv6Only }
+
+    public enum OpenMode {
+        case read
+        /// Read and write, never through a link; `create` makes it (this mode) if missing.
+        case readWrite(create: UInt32?)
+        case directory
+    }
+
+    public enum ProcessState: Equatable {
+        case running
+        case exited(status: Int32)
+        case killed(signal: Int32)
+    }
+
+    public enum StandardStream: Int32 { case input = 0, output = 1, error = 2 }
+
+    /// Sleeps the whole time, a signal or not.
+    public static func sleep(seconds: Double) {
+        var left = seconds
+        while let remaining = sleepOnce(left) { left = remaining }
+    }
+
+    /// The whole file, or nil with errno set.
+    static func readAll(_ fd: Int32) -> [UInt8]? {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { readOnce(fd, into: $0) }
+            if count == 0 { return data }
+            if count < 0 {
+                if lastError == Code.interrupted { continue }
+                return nil
+            }
+            data += buffer[..<count]
+        }
+    }
+
+    /// What one read gives: bytes, [] at the end, nil on an error (EAGAIN on a descriptor that
+    /// does not block: nothing to read now). A read a signal interrupted is made again.
+    static func readSome(_ fd: Int32, max: Int = 65536) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: max)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { readOnce(fd, into: $0) }
+            if count >= 0 { return Array(buffer[..<count]) }
+            if lastError != Code.interrupted { return nil }
+        }
+    }
+
+    /// All of `bytes`, or false with errno set.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { writeOnce(fd, $0) }
+            if written < 0 {
+                if lastError == Code.interrupted { continue }
+                return false
+            }
+            offset += written
+        }
+        return true
+    }
+
+    /// Writes all of `text` to stdout or stderr (unbuffered: each call is one write as far as it goes).
+    public static func write(_ text: String, to stream: StandardStream) {
+        _ = writeAll(stream.rawValue, Array(text.utf8))
+    }
+
+    /// Runs `body` on a new detached thread of its own: for servers whose handlers block (a
+    /// hung answer must not starve a shared pool). Returns false when no thread could start.
+    @discardableResult
+    public static func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        let started = createDetachedThread(context) { context in
+            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }
+        if !started { Unmanaged<ThreadBody>.fromOpaque(context).release() }
+        return started
+    }
+}
+
+/// A value shared by threads, behind an `OS.Lock`: the redactor's learned secrets, the emulators' state.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = OS.Lock()
+    private var value: Value
+    public init(_ value: Value) { self.value = value }
+    public func with<R>(_ body: (inout Value) -> R) -> R {
+        lock.withLock { body(&value) }
+    }
+    public var current: Value { with { $0 } }
+}
+
+/// What a new thread runs, carried through the thread call's context pointer.
+private final class ThreadBody {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
