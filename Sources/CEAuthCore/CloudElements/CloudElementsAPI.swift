@@ -14,6 +14,11 @@ public struct CloudElementsCredentials: Sendable {
         self.organizationSecret = organizationSecret
     }
 
+    /// Each secret and the variable that holds it, for --dry-run's references.
+    public var references: [(value: String, variable: String)] {
+        [(userSecret.value, Settings.Variable.userSecret), (organizationSecret.value, Settings.Variable.orgSecret)]
+    }
+
     /// `User <u>, Organization <o>`: the header value of platform calls.
     var authorizationHeader: String {
         "User \(userSecret.value), Organization \(organizationSecret.value)"

@@ -86,8 +86,6 @@ public struct InstanceCreator {
 
     /// Each secret of the plan and the variable that holds it, for --dry-run.
     public var references: [(value: String, variable: String)] {
-        [(plan.credentials.userSecret.value, Settings.Variable.userSecret),
-         (plan.credentials.organizationSecret.value, Settings.Variable.orgSecret),
-         (plan.clientSecret.value, Settings.Variable.clientSecret)]
+        plan.credentials.references + [(plan.clientSecret.value, Settings.Variable.clientSecret)]
     }
 }

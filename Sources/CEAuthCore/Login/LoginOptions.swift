@@ -36,6 +36,21 @@ public struct LoginOptions: Sendable {
         self.element = element
     }
 
+    /// The profile's login settings where no flag gave them: tags, events URL, redirect URI,
+    /// code exchange. Re-authorizing (`update`), a PUT keeps the instance's own events and
+    /// tags: only flags change them, never the profile's defaults for new instances.
+    public func applying(profile: Profile) -> LoginOptions {
+        var options = self
+        options.redirectURI = redirectURI ?? profile.values["redirect-uri"]
+        options.exchange = exchange ?? profile.values["exchange"]
+        guard update == nil else { return options }
+        if tags.isEmpty {
+            options.tags = (profile.values["tags"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+        }
+        options.eventsURL = eventsURL ?? profile.values["events-url"]
+        return options
+    }
+
     /// The template library: built in, overlaid by `--templates` or `CEAUTH_TEMPLATES`.
     public func library(environment: [String: String]) throws(TemplateError) -> TemplateLibrary {
         let directory = templatesDirectory ?? Settings.nonEmpty(environment[Settings.Variable.templates])
@@ -55,8 +70,7 @@ public struct LoginOptions: Sendable {
         let base = try Settings.baseURL(flag: baseURL, environmentName: environmentName, environment: environment)
         // Google's endpoints: the variable's value when set (tests, the sandbox), else the default.
         func endpoint(_ variable: String, default value: String, named name: String) throws -> URL {
-            let set = Settings.nonEmpty(environment[variable])
-            return try ServiceURL.validate(set ?? value, what: set == nil ? name : variable)
+            try Settings.endpoint(variable, default: value, named: name, environment: environment)
         }
         let authorize = try endpoint(Settings.Variable.authorizeURL, default: template.authorization.endpoint, named: "the template's authorization endpoint")
 

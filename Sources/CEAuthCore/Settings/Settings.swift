@@ -87,6 +87,14 @@ public enum Settings {
         return CloudElementsEnvironment.us.baseURL
     }
 
+    /// One of Google's endpoints: the variable's value when set (tests, the sandbox), else the
+    /// default `value` (named `name` in an error), checked as every URL ceauth sends to.
+    public static func endpoint(_ variable: String, default value: String, named name: String,
+                                environment: [String: String]) throws(ConfigurationError) -> URL {
+        let set = nonEmpty(environment[variable])
+        return try ServiceURL.validate(set ?? value, what: set == nil ? name : variable)
+    }
+
     /// ceauth's folder for the keyfile and the config file: `$XDG_CONFIG_HOME/ceauth` (an
     /// absolute one), else `~/.config/ceauth`.
     public static func configFolder(environment: [String: String]) throws(KeyfileError) -> String {

@@ -49,6 +49,20 @@ struct Console: Sendable {
         if !checkOnly { OS.write(value + "\n", to: .output) }
     }
 
+    /// Asks `question` on the terminal (y/N); where there is none, the flag `orPass` must say it,
+    /// since a script cannot answer. Declining is exit 1.
+    func confirm(_ question: String, orPass flag: String, toDo: String, nothingDone: String, declined: String) throws {
+        guard OS.isTerminal(0) else {
+            throw ConfigurationError.conflictingOptions("there is no terminal to ask on, so \(nothingDone); pass \(flag) to \(toDo)")
+        }
+        OS.write(safe.value(question) + " [y/N] ", to: .error)
+        guard case .line(let line) = StandardInput.readLine(limit: 256),
+              ["y", "yes"].contains(line.trimmingWhitespace().lowercased()) else {
+            say(declined)
+            throw ExitCode(1)
+        }
+    }
+
     /// Runs a command's body: an error is printed through the filter and becomes its documented
     /// exit code.
     func run(_ body: () throws -> Void) throws {

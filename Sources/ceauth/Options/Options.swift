@@ -206,18 +206,17 @@ struct InstanceOptions: ParsableArguments {
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for Cloud Elements to answer.", valueName: "seconds"))
     var requestTimeout: Int = Defaults.requestTimeout
 
-    /// These, and the shared groups, into login's options.
-    func apply(to options: inout LoginOptions, profile: Profile, cloudElements: CloudElementsOptions,
+    /// These, and the shared groups, into login's options (the profile's defaults are the core's
+    /// to apply: LoginOptions.applying(profile:)).
+    func apply(to options: inout LoginOptions, cloudElements: CloudElementsOptions,
                keyfile: KeyfileOptions, templates: TemplateOptions) {
         options.baseURL = cloudElements.baseURL
         options.environmentName = cloudElements.environmentName
         options.keyfile = keyfile.keyfile
         options.templatesDirectory = templates.templates
         options.name = name
-        options.tags = tags.isEmpty
-            ? (profile.values["tags"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
-            : tags
-        options.eventsURL = eventsURL ?? profile.values["events-url"]
+        options.tags = tags
+        options.eventsURL = eventsURL
         options.pollIntervalMinutes = pollInterval
         options.calendarID = calendarID
         options.requestTimeoutSeconds = requestTimeout

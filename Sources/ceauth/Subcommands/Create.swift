@@ -6,66 +6,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct URLCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "url",
-        abstract: "Print the authorization URL for ELEMENT, for a flow you run yourself; with --json also its state and redirect URI.",
-        discussion: """
-        Needs CEAUTH_CLIENT_ID. Without --redirect-uri, a free loopback port is chosen now: http://127.0.0.1:PORT/.
-        Hand the code (or the address the browser was sent back to) to 'ceauth create' on standard input; check the state yourself.
-        """)
-
-    @OptionGroup var profileOptions: ProfileOptions
-
-    @Argument(help: "The element: gmail or googlecalendar.", completion: Completions.elements)
-    var element: String
-
-    @Option(name: .customLong("redirect-uri"), help: ArgumentHelp("Where Google sends the browser back: https, or http to loopback.", valueName: "uri"))
-    var redirectURI: String?
-
-    @Option(name: .customLong("scope"), help: ArgumentHelp("OAuth scope instead of the element's (repeatable).", valueName: "scope"))
-    var scopes: [String] = []
-
-    @Option(name: .customLong("login-hint"), help: ArgumentHelp("Google account to preselect.", valueName: "email"))
-    var loginHint: String?
-
-    @OptionGroup var templateOptions: TemplateOptions
-
-    @Flag(help: "Print {url, state, redirectUri} as JSON on stdout.")
-    var json = false
-
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: false) { context in
-            let (console, environment) = (context.console, context.environment)
-            let template = try templateOptions.library(environment: environment).element(element)
-            try Settings.requireVariables([Settings.Variable.clientID], environment: environment)
-            let clientID = environment[Settings.Variable.clientID]!
-            let endpoint = Settings.nonEmpty(environment[Settings.Variable.authorizeURL])
-            let authorize = try ServiceURL.validate(endpoint ?? template.authorization.endpoint,
-                                                    what: endpoint == nil ? "the template's authorization endpoint" : Settings.Variable.authorizeURL)
-            let redirect: String
-            if let redirectURI {
-                redirect = try OwnRedirectURI.validate(redirectURI)
-            } else {
-                let probe = try Socket.listen(host: "127.0.0.1", port: 0)
-                redirect = "http://127.0.0.1:\(try probe.localPort())/"
-                probe.close()
-            }
-            let scopeList = try Scopes.fromOptions(scopes) ?? template.authorization.scopes
-            let (state, _) = try StateVerifier.generate()
-            let url = AuthorizationRequest(endpoint: authorize, clientID: clientID, redirectURI: redirect,
-                                           scopes: scopeList, state: state,
-                                           extraParameters: template.authorization.parameters, loginHint: loginHint).url.absoluteString
-            if json {
-                console.json(.object([.init("url", .string(JSONString(url))), .init("state", .string(JSONString(state))),
-                                      .init("redirectUri", .string(JSONString(redirect)))]))
-            } else {
-                console.print(url)
-            }
-        }
-    }
-}
-
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create an instance from an authorization code your own web app received, read from standard input.",
@@ -97,8 +37,10 @@ struct Create: ParsableCommand {
         try Console.run(profile: profileOptions, secrets: true) { context in
             let (console, environment) = (context.console, context.environment)
             var options = LoginOptions(element: element)
-            instanceOptions.apply(to: &options, profile: context.profile, cloudElements: cloudElements, keyfile: keyfile,
-                                  templates: templateOptions)
+            instanceOptions.apply(to: &options, cloudElements: cloudElements, keyfile: keyfile, templates: templateOptions)
+            options = options.applying(profile: context.profile)
+            // create takes its redirect URI as a flag and always lets Cloud Elements redeem the code.
+            (options.redirectURI, options.exchange) = (nil, nil)
             let library = try options.library(environment: environment)
             let plan = try options.makePlan(environment: environment, library: library)
             let redirect = try OwnRedirectURI.validate(redirectURI)

@@ -55,17 +55,9 @@ struct Delete: ParsableCommand {
                                              timeoutSeconds: Double(requestTimeout))
             }
             if dryRun {
-                let shown = client.map { client in
-                    DryRun.show(client.deleteRequest(id: instance.id), references: [
-                        (client.credentials.userSecret.value, Settings.Variable.userSecret),
-                        (client.credentials.organizationSecret.value, Settings.Variable.orgSecret),
-                    ])
-                }
+                let shown = client.map { DryRun.show($0.deleteRequest(id: instance.id), references: $0.credentials.references) }
                 if json {
-                    console.json(DryRun.document(shown.map { [$0] } ?? [], extra: [.init("wouldRemove", .object([
-                        .init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
-                        .init("keyfile", .string(JSONString(path))),
-                    ]))]))
+                    console.json(DryRun.document(shown.map { [$0] } ?? [], extra: [CommandJSON.wouldRemove(instance, keyfile: path)]))
                 } else if let shown {
                     console.print(shown.text)
                 } else {
@@ -73,7 +65,11 @@ struct Delete: ParsableCommand {
                 }
                 return
             }
-            try confirm(instance, console: console)
+            if !yes {
+                let what = localOnly ? "from the keyfile (Cloud Elements keeps it)" : "at Cloud Elements and from the keyfile"
+                try console.confirm("Delete \(instance.summary) \(what)?", orPass: "--yes", toDo: "delete \(instance.summary) without asking",
+                                    nothingDone: "nothing was deleted", declined: "Not deleted.")
+            }
             // Sent once; only an answer (deleted, or not there) lets the entry go.
             let deleted = try client?.deleteInstance(id: instance.id)
             let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
@@ -85,32 +81,8 @@ struct Delete: ParsableCommand {
             case nil: console.say((removed ? "Removed \(instance.summary) from \(path)" : "\(instance.summary) was no longer in \(path)") + "; Cloud Elements was not called.")
             }
             if json {
-                console.json(.object([
-                    .init("name", .string(JSONString(instance.name))), .init("id", .number(String(instance.id))),
-                    .init("host", .string(JSONString(instance.host))),
-                    .init("deletedAtCloudElements", deleted.map { .literal($0 ? "true" : "false") } ?? .literal("null")),
-                    .init("removedFromKeyfile", .literal(removed ? "true" : "false")),
-                ]))
+                console.json(CommandJSON.deletion(instance, deletedAtCloudElements: deleted, removedFromKeyfile: removed))
             }
-        }
-    }
-
-    /// On a terminal, asks; elsewhere --yes must say it, since a script cannot answer.
-    private func confirm(_ instance: KeyfileEntry, console: Console) throws {
-        if yes { return }
-        guard OS.isTerminal(0) else {
-            throw ConfigurationError.conflictingOptions("there is no terminal to ask on, so nothing was deleted; pass --yes to delete \(instance.summary) without asking")
-        }
-        let what = localOnly ? "from the keyfile (Cloud Elements keeps it)" : "at Cloud Elements and from the keyfile"
-        OS.write(console.safe.value("Delete \(instance.summary) \(what)?") + " [y/N] ", to: .error)
-        guard case .line(let line) = StandardInput.readLine(limit: 256) else {
-            console.say("Not deleted.")
-            throw ExitCode(1)
-        }
-        let answer = line.trimmingWhitespace().lowercased()
-        guard answer == "y" || answer == "yes" else {
-            console.say("Not deleted.")
-            throw ExitCode(1)
         }
     }
 }

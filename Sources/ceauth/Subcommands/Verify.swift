@@ -62,14 +62,13 @@ struct Verify: ParsableCommand {
                     let result = try InstanceVerifier.verify(target, hub: hub, credentials: credentials, transport: CurlTransport(),
                                                              timeoutSeconds: Double(requestTimeout))
                     if !json { console.say((result.verdict == .works ? "ok: " : "not working: ") + result.advice) }
-                    results.append(Self.json(result))
+                    results.append(CommandJSON.verification(result))
                     let code = result.verdict == .works ? ExitStatus.success : result.verdict == .gone ? ExitStatus.gone : ExitStatus.broken
                     worst = max(worst, code)
                 } catch where all {
                     // One host down or one unknown element does not stop the others.
                     console.say("not checked: \(target.summary): \(error)")
-                    results.append(.object([.init("name", .string(JSONString(target.name))), .init("id", .number(String(target.id))),
-                                            .init("works", .literal("false")), .init("error", .string(JSONString(console.safe.value("\(error)"))))]))
+                    results.append(CommandJSON.unchecked(target, error: console.safe.value("\(error)")))
                     worst = max(worst, ExitStatus.broken)
                 }
             }
@@ -77,15 +76,5 @@ struct Verify: ParsableCommand {
             // With --all, anything short of "all work" is 10; one instance keeps its own code.
             if worst != ExitStatus.success { throw ExitCode(all ? ExitStatus.broken : worst) }
         }
-    }
-
-    static func json(_ result: Verification) -> LosslessJSON {
-        .object([
-            .init("name", .string(JSONString(result.instance.name))), .init("id", .number(String(result.instance.id))),
-            .init("element", .string(JSONString(result.instance.element))), .init("host", .string(JSONString(result.instance.host))),
-            .init("works", .literal(result.verdict == .works ? "true" : "false")), .init("state", .string(JSONString(result.state.rawValue))),
-            .init("ping", result.pingAnswered.map { .literal($0 ? "true" : "false") } ?? .literal("null")),
-            .init("advice", .string(JSONString(result.advice))),
-        ])
     }
 }

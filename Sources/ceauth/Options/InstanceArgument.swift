@@ -1,0 +1,42 @@
+import ArgumentParser
+import CEAuthCore
+import CEAuthSandbox
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The instance a command names (NAME or ID), read from the keyfile.
+struct InstanceArgument: ParsableArguments {
+    @Argument(help: ArgumentHelp("The instance: its name or its id (see 'ceauth list').", valueName: "name-or-id"),
+              completion: Completions.instances)
+    var instance: String
+
+    @OptionGroup var keyfile: KeyfileOptions
+
+    @OptionGroup var sandboxOptions: SandboxOptions
+
+    /// The instance, whole (a damaged entry is exit 6, naming it), its token known to every
+    /// redactor from here on: only the command that prints it on purpose shows it.
+    func find(environment: [String: String]) throws -> (KeyfileEntry, keyfile: String) {
+        let path = try keyfile.path(environment: environment)
+        let instances = try KeyfileStore(path: path).instances()
+        let found = try Self.find(instance, in: instances, keyfile: path, sandbox: sandboxOptions.sandbox)
+        Redactor.learn([found.token.value])
+        return (found, path)
+    }
+
+    /// With --sandbox, the name or id is looked up among the sandbox's instances only.
+    static func find(_ query: String, in instances: [KeyfileEntry], keyfile path: String, sandbox: Bool) throws -> KeyfileEntry {
+        guard sandbox else { return try KeyfileReader.find(query, in: instances, keyfile: path) }
+        do {
+            return try KeyfileReader.find(query, in: instances.filter(\.isSandbox), keyfile: path)
+        } catch {
+            if let real = try? KeyfileReader.find(query, in: instances, keyfile: path) {
+                throw ConfigurationError.conflictingOptions(SandboxRefusal.realInstance(real))
+            }
+            throw error
+        }
+    }
+}
