@@ -620,3 +620,18 @@ extension CLITests {
         #expect(!missing.stderr.contains("environment only"))
     }
 }
+
+extension CLITests {
+    /// Issue 16: a failure to write the config file names the config file, not the keyfile.
+    @Test func aConfigFileThatCannotBeWrittenIsNamedAsTheConfigFile() throws {
+        let folder = TemporaryDirectory()
+        let real = folder.path + "/real-config", link = folder.path + "/config"
+        try Data("[default]\nenv = us\n".utf8).write(to: URL(fileURLWithPath: real))
+        chmod(real, 0o600)
+        symlink(real, link)
+        let run = try run(["config", "set", "env", "eu"], environment: ["PATH": "/usr/bin:/bin", "HOME": folder.path, "CEAUTH_CONFIG": link])
+        #expect(run.status == 6, "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("the config file \(link) is a symbolic link") && !run.stderr.contains("keyfile"), "stderr: \(run.stderr)")
+        #expect(try String(contentsOfFile: real, encoding: .utf8) == "[default]\nenv = us\n")
+    }
+}

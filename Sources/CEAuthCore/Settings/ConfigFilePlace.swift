@@ -32,6 +32,23 @@ public enum ConfigFileError: Error, Equatable, CustomStringConvertible {
     case untrusted(path: String, reason: String, fix: String)
     case io(path: String, operation: String, reason: String)
 
+    /// The config file is written by the keyfile's store (locked, atomic, 0600): its failure,
+    /// said of the config file (no "pass another --keyfile" for a file --keyfile does not name).
+    public init(writing path: String, _ error: KeyfileError) {
+        switch error {
+        case .symlink: self = .untrusted(path: path, reason: "is a symbolic link", fix: "Replace it with a regular file")
+        case .notRegularFile: self = .untrusted(path: path, reason: "is not a regular file", fix: "Move it away")
+        case .notOurs(_, let owner): self = .untrusted(path: path, reason: "belongs to another user (uid \(owner))", fix: "Use a file of your own")
+        case .unsafeFolder(let folder, let reason): self = .untrusted(path: path, reason: "is in the folder \(folder), which \(reason)", fix: "Run chmod go-w \(folder)")
+        case .unusableLock(let lock, let reason): self = .io(path: path, operation: "lock", reason: "its lock file \(lock) \(reason); remove it (ceauth creates it again)")
+        case .io(let file, let operation, let reason): self = .io(path: path, operation: operation == "replace" ? "write" : operation, reason: file == path ? reason : "\(file): \(reason)")
+        case .lockTimeout(_, let seconds): self = .io(path: path, operation: "lock", reason: "another ceauth has held its lock for over \(seconds) seconds; try again")
+        case .noLocation: self = .io(path: path, operation: "find", reason: "neither XDG_CONFIG_HOME nor HOME is set; set CEAUTH_CONFIG")
+        case .unparseable(_, let reason), .damagedEntry(_, _, _, let reason): self = .io(path: path, operation: "write", reason: reason)
+        case .unsafeValue(_, let field): self = .io(path: path, operation: "write", reason: "the \(field) holds a control character")
+        }
+    }
+
     public var description: String {
         switch self {
         case .untrusted(let path, let reason, let fix):

@@ -52,7 +52,11 @@ struct Config: ParsableCommand {
     }
 
     static func write(_ config: ConfigFile, to path: String) throws {
-        try KeyfileStore(path: path).replace(with: Data(config.text.utf8))
+        do {
+            try KeyfileStore(path: path).replace(with: Data(config.text.utf8))
+        } catch {
+            throw ConfigFileError(writing: path, error)
+        }
     }
 
     struct SetValue: ParsableCommand {
