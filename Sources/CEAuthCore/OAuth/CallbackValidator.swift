@@ -42,16 +42,11 @@ public struct CallbackValidator: Sendable {
         guard head.path == expectedPath else {
             return .reject(status: 404, reason: "nothing here; ceauth waits for the OAuth redirect only")
         }
-        guard let query = head.query, let pairs = FormEncoding.parseQuery(query) else {
-            return .reject(status: 400, reason: "the redirect has no readable query string")
-        }
-        var values: [String: String] = [:]
-        for (name, value) in pairs {
-            // A repeated parameter makes the redirect ambiguous (parameter pollution).
-            guard values[name] == nil else {
-                return .reject(status: 400, reason: "the parameter \(name) appears more than once")
-            }
-            values[name] = value
+        let values: [String: String]
+        switch RedirectQuery.values(head.query) {
+        case .failure(.unreadable): return .reject(status: 400, reason: "the redirect has no readable query string")
+        case .failure(.repeated(let name)): return .reject(status: 400, reason: "the parameter \(name) appears more than once")
+        case .success(let read): values = read
         }
         guard let state = values["state"], !state.isEmpty else {
             return .reject(status: 400, reason: "the redirect carries no state")
@@ -59,24 +54,9 @@ public struct CallbackValidator: Sendable {
         guard verifier.matches(state) else {
             return .reject(status: 400, reason: Self.wrongState)
         }
-        if let issuer, let iss = values["iss"], iss != issuer {
-            return .finish(.failure(.issuerMismatch(expected: issuer, received: iss)))
-        }
-        if let error = values["error"] {
-            return .finish(.failure(.denied(OAuthErrorResponse(
-                code: error.isEmpty ? "unknown" : error,
-                description: values["error_description"],
-                uri: values["error_uri"]
-            ))))
-        }
-        guard let code = values["code"], !code.isEmpty else {
+        guard let outcome = RedirectQuery.outcome(values, issuer: issuer, required: requiredScopes, element: element) else {
             return .reject(status: 400, reason: "the redirect carries neither a code nor an error")
         }
-        // Google lists what was granted; a code for less than the element needs goes nowhere.
-        if let granted = values["scope"],
-           let partial = Scopes.partialGrant(required: requiredScopes, granted: Scopes.split(granted), element: element) {
-            return .finish(.failure(partial))
-        }
-        return .finish(.code(code))
+        return .finish(outcome)
     }
 }

@@ -23,31 +23,18 @@ public enum CodeInput {
         }
         var query = Substring(trimmed.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first ?? "")
         if let hash = query.firstIndex(of: "#") { query = query[..<hash] }
-        guard let pairs = FormEncoding.parseQuery(query) else {
-            throw ConfigurationError.invalidValue(option: "standard input", reason: "the address's query cannot be read")
+        let values: [String: String]
+        switch RedirectQuery.values(query) {
+        case .failure(.unreadable): throw ConfigurationError.invalidValue(option: "standard input", reason: "the address's query cannot be read")
+        case .failure(.repeated(let name)):
+            throw ConfigurationError.invalidValue(option: "standard input", reason: "the parameter \(name) appears more than once in the address")
+        case .success(let read): values = read
         }
-        var values: [String: String] = [:]
-        for (name, value) in pairs {
-            guard values[name] == nil else {
-                throw ConfigurationError.invalidValue(option: "standard input", reason: "the parameter \(name) appears more than once in the address")
-            }
-            values[name] = value
+        switch RedirectQuery.outcome(values, issuer: issuer, required: required, element: element) {
+        case .code(let code)?: return code
+        case .failure(let error)?: throw error
+        case nil: throw ConfigurationError.invalidValue(option: "standard input", reason: "the address carries neither a code nor an error")
         }
-        if let issuer, let iss = values["iss"], iss != issuer {
-            throw AuthorizationError.issuerMismatch(expected: issuer, received: iss)
-        }
-        if let error = values["error"] {
-            throw AuthorizationError.denied(OAuthErrorResponse(code: error.isEmpty ? "unknown" : error,
-                                                               description: values["error_description"], uri: values["error_uri"]))
-        }
-        guard let code = values["code"], !code.isEmpty else {
-            throw ConfigurationError.invalidValue(option: "standard input", reason: "the address carries neither a code nor an error")
-        }
-        if let granted = values["scope"],
-           let partial = Scopes.partialGrant(required: required, granted: Scopes.split(granted), element: element) {
-            throw partial
-        }
-        return code
     }
 }
 
