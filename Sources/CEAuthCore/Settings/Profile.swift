@@ -11,6 +11,12 @@ public struct Profile: Sendable, Equatable {
     /// The config file read (it may not exist).
     public var file: String
 
+    public init(name: String, values: [String: String], file: String) {
+        self.name = name
+        self.values = values
+        self.file = file
+    }
+
     public static func load(flag: String?, environment: [String: String]) throws -> Profile {
         let chosen = flag ?? Settings.nonEmpty(environment[Settings.Variable.profile])
         if let chosen { try ConfigFile.checkProfileName(chosen, option: flag != nil ? "--profile" : Settings.Variable.profile) }

@@ -15,14 +15,21 @@ struct Console: Sendable {
     /// --quiet: only errors (and lines marked essential) on stderr.
     var quiet = false
 
-    init(environment: [String: String]) {
+    /// Where the lines go (the process's stdout and stderr, or a test's).
+    let io: CommandIO
+
+    init(environment: [String: String], io: CommandIO = .process) {
         safe = SafeText(redactor: Redactor(environment: environment))
+        self.io = io
     }
+
+    /// Text as it is, to one stream.
+    func write(_ text: String, to stream: OS.StandardStream) { io.write(text, stream) }
 
     /// A message for the person, on stderr (stdout is kept for what scripts read).
     func say(_ text: String, essential: Bool = false) {
         if quiet && !essential { return }
-        OS.write(safe.lines(text) + "\n", to: .error)
+        write(safe.lines(text) + "\n", to: .error)
     }
 
     func fail(_ error: Error) {
@@ -31,12 +38,12 @@ struct Console: Sendable {
 
     /// A line of plain output on stdout.
     func print(_ text: String) {
-        OS.write(safe.lines(text) + "\n", to: .output)
+        write(safe.lines(text) + "\n", to: .output)
     }
 
     /// One JSON document on stdout.
     func json(_ value: LosslessJSON) {
-        OS.write(value.encoded() + "\n", to: .output)
+        write(value.encoded() + "\n", to: .output)
     }
 
     /// A value the user asked for itself (a token, a header with the secrets), on stdout as it
@@ -46,33 +53,20 @@ struct Console: Sendable {
         guard !value.unicodeScalars.contains(where: TerminalText.isUnsafe) else {
             throw KeyfileError.unsafeValue(path: keyfile, field: what)
         }
-        if !checkOnly { OS.write(value + "\n", to: .output) }
+        if !checkOnly { write(value + "\n", to: .output) }
     }
 
     /// Asks `question` on the terminal (y/N); where there is none, the flag `orPass` must say it,
     /// since a script cannot answer. Declining is exit 1.
     func confirm(_ question: String, orPass flag: String, toDo: String, nothingDone: String, declined: String) throws {
-        guard OS.isTerminal(0) else {
+        guard io.inputIsTerminal else {
             throw ConfigurationError.conflictingOptions("there is no terminal to ask on, so \(nothingDone); pass \(flag) to \(toDo)")
         }
-        OS.write(safe.value(question) + " [y/N] ", to: .error)
+        write(safe.value(question) + " [y/N] ", to: .error)
         guard case .line(let line) = StandardInput.readLine(limit: 256),
               ["y", "yes"].contains(line.trimmingWhitespace().lowercased()) else {
             say(declined)
             throw ExitCode(1)
-        }
-    }
-
-    /// Runs a command's body: an error is printed through the filter and becomes its documented
-    /// exit code.
-    func run(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            fail(error)
-            throw ExitCode(ExitStatus.code(for: error))
         }
     }
 }

@@ -24,7 +24,7 @@ extension Console {
         say("  id:    \(notSaved.instance.id)")
         // Asked for by the situation: the one place the token can be kept from now. Not
         // redacted (it is a known secret by now), but made safe for the terminal.
-        OS.write("  token: " + TerminalText.sanitize(notSaved.instance.token.value, keepLayout: false) + "\n", to: .error)
+        write("  token: " + TerminalText.sanitize(notSaved.instance.token.value, keepLayout: false) + "\n", to: .error)
         // A script reading stdout gets the instance too; "keyfile": null says it was not saved.
         if json { self.json(createdJSON(notSaved.instance, baseURL: baseURL, keyfile: nil)) }
         return ExitCode(ExitStatus.keyfile)

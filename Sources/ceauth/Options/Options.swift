@@ -108,6 +108,8 @@ struct CommandContext {
     var environment: [String: String]
     var profile: Profile
     var sandbox: Sandbox?
+    /// The process's side: its own environment (before the profile), streams, terminal.
+    var io: CommandIO
 
     /// The instances this run may call: with --sandbox only the sandbox's, taken into this run's
     /// emulator and pointed at it; without, only the real ones (each sandbox entry skipped with
@@ -148,34 +150,28 @@ enum SandboxRefusal {
 
 extension Console {
     /// Loads the settings, then runs the body; any error is printed through the filter (with
-    /// every known secret) and becomes its documented exit code. `secrets`: run the profile's
-    /// secret commands (only commands that send requests need them).
-    static func run(profile: ProfileOptions, secrets: Bool, quiet: Bool = false, sandbox: Bool = false,
-                    _ body: (CommandContext) throws -> Void) throws {
-        try run(profileName: profile.profile, secrets: secrets, quiet: quiet, sandbox: sandbox, body)
-    }
-
-    static func run(profileName: String?, secrets: Bool, quiet: Bool = false, sandbox: Bool = false,
-                    _ body: (CommandContext) throws -> Void) throws {
-        let process = ProcessInfo.processInfo.environment
-        var console = Console(environment: process)
-        console.quiet = quiet
+    /// every known secret) and becomes its documented exit code.
+    static func run(_ setup: CommandSetup, io: CommandIO, _ body: (CommandContext) throws -> Void) throws {
+        let process = io.environment
+        var console = Console(environment: process, io: io)
+        console.quiet = setup.quiet
         do {
-            let loaded = try Profile.load(flag: profileName, environment: process)
+            let loaded = setup.loadsProfile ? try Profile.load(flag: setup.profile, environment: process)
+                : Profile(name: "default", values: [:], file: "")
             let timeout = try Settings.secretCommandTimeout(environment: process)
             // The sandbox's own secrets replace the profile's: its secret commands are not run.
-            var (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: secrets && !sandbox,
+            var (environment, _) = try Settings.effectiveEnvironment(process, profile: loaded, runCommands: setup.secrets && !setup.sandbox,
                                                                      commandTimeout: timeout)
             var running: Sandbox?
-            if sandbox {
+            if setup.sandbox {
                 running = try Sandbox(consent: .ask)
                 environment = running!.overriding(environment)
             }
             defer { running?.stop() }
-            console = Console(environment: environment)
-            console.quiet = quiet
+            console = Console(environment: environment, io: io)
+            console.quiet = setup.quiet
             if let running { console.say("Sandbox: emulated Google at \(running.google.baseURL), emulated Cloud Elements at \(running.cloudElements.baseURL) (this run only).") }
-            try body(CommandContext(console: console, environment: environment, profile: loaded, sandbox: running))
+            try body(CommandContext(console: console, environment: environment, profile: loaded, sandbox: running, io: io))
         } catch let error as ExitCode {
             throw error
         } catch {

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Delete: ParsableCommand {
+struct Delete: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete an instance at Cloud Elements (DELETE /instances/{id}), then its keyfile entry.",
         discussion: """
@@ -40,49 +40,49 @@ struct Delete: ParsableCommand {
 
     func validate() throws { try checkRequestTimeout(requestTimeout) }
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: !localOnly, sandbox: target.sandboxOptions.sandbox && !localOnly) { context in
-            let (console, environment) = (context.console, context.environment)
-            let (found, path) = try target.find(environment: environment)
-            // A damaged entry can still be forgotten; it is never sent anywhere.
-            let instance = localOnly ? found : try found.usable(keyfile: path)
-            var client: CloudElementsClient?
-            if !localOnly {
-                let credentials = try Settings.platformSecrets(environment: environment)
-                // With --sandbox the request goes to this run's emulator; the entry keeps its own baseUrl.
-                let base = try context.reach(instance).validatedBaseURL()
-                client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(),
-                                             timeoutSeconds: Double(requestTimeout))
-            }
-            if dryRun {
-                let shown = client.map { DryRun.show($0.deleteRequest(id: instance.id), references: $0.credentials.references) }
-                if json {
-                    console.json(DryRun.document(shown.map { [$0] } ?? [], extra: [CommandJSON.wouldRemove(instance, keyfile: path)]))
-                } else if let shown {
-                    console.print(shown.text)
-                } else {
-                    console.print("would remove \(instance.summary) from \(path); nothing is sent")
-                }
-                return
-            }
-            if !yes {
-                let what = localOnly ? "from the keyfile (Cloud Elements keeps it)" : "at Cloud Elements and from the keyfile"
-                try console.confirm("Delete \(instance.summary) \(what)?", orPass: "--yes", toDo: "delete \(instance.summary) without asking",
-                                    nothingDone: "nothing was deleted", declined: "Not deleted.")
-            }
-            // Sent once; only an answer (deleted, or not there) lets the entry go.
-            let deleted = try client?.deleteInstance(id: instance.id)
-            let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
-            // Says what really happened to each side, the entry included.
-            let entry = removed ? "removed it from \(path)" : "its entry was no longer in \(path) (another run removed it?)"
-            switch deleted {
-            case true?: console.say("Deleted \(instance.summary) at Cloud Elements; \(entry).")
-            case false?: console.say("Cloud Elements no longer had \(instance.summary); \(entry).")
-            case nil: console.say((removed ? "Removed \(instance.summary) from \(path)" : "\(instance.summary) was no longer in \(path)") + "; Cloud Elements was not called.")
-            }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: !localOnly, sandbox: target.sandboxOptions.sandbox && !localOnly) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let (found, path) = try target.find(environment: environment)
+        // A damaged entry can still be forgotten; it is never sent anywhere.
+        let instance = localOnly ? found : try found.usable(keyfile: path)
+        var client: CloudElementsClient?
+        if !localOnly {
+            let credentials = try Settings.platformSecrets(environment: environment)
+            // With --sandbox the request goes to this run's emulator; the entry keeps its own baseUrl.
+            let base = try context.reach(instance).validatedBaseURL()
+            client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(),
+                                         timeoutSeconds: Double(requestTimeout))
+        }
+        if dryRun {
+            let shown = client.map { DryRun.show($0.deleteRequest(id: instance.id), references: $0.credentials.references) }
             if json {
-                console.json(CommandJSON.deletion(instance, deletedAtCloudElements: deleted, removedFromKeyfile: removed))
+                console.json(DryRun.document(shown.map { [$0] } ?? [], extra: [CommandJSON.wouldRemove(instance, keyfile: path)]))
+            } else if let shown {
+                console.print(shown.text)
+            } else {
+                console.print("would remove \(instance.summary) from \(path); nothing is sent")
             }
+            return
+        }
+        if !yes {
+            let what = localOnly ? "from the keyfile (Cloud Elements keeps it)" : "at Cloud Elements and from the keyfile"
+            try console.confirm("Delete \(instance.summary) \(what)?", orPass: "--yes", toDo: "delete \(instance.summary) without asking",
+                                nothingDone: "nothing was deleted", declined: "Not deleted.")
+        }
+        // Sent once; only an answer (deleted, or not there) lets the entry go.
+        let deleted = try client?.deleteInstance(id: instance.id)
+        let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
+        // Says what really happened to each side, the entry included.
+        let entry = removed ? "removed it from \(path)" : "its entry was no longer in \(path) (another run removed it?)"
+        switch deleted {
+        case true?: console.say("Deleted \(instance.summary) at Cloud Elements; \(entry).")
+        case false?: console.say("Cloud Elements no longer had \(instance.summary); \(entry).")
+        case nil: console.say((removed ? "Removed \(instance.summary) from \(path)" : "\(instance.summary) was no longer in \(path)") + "; Cloud Elements was not called.")
+        }
+        if json {
+            console.json(CommandJSON.deletion(instance, deletedAtCloudElements: deleted, removedFromKeyfile: removed))
         }
     }
 }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Elements: ParsableCommand {
+struct Elements: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the elements ceauth has templates for, with their scopes and where each template comes from.")
 
@@ -16,25 +16,25 @@ struct Elements: ParsableCommand {
     @Flag(help: "Print a JSON array of {key, name, scopes, hub, source} on stdout.")
     var json = false
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: false) { context in
-            let (console, environment) = (context.console, context.environment)
-            let library = try templateOptions.library(environment: environment)
-            var items: [LosslessJSON] = []
-            for key in library.elementKeys {
-                let template = try library.element(key)
-                let source = library.source(ofElement: key) ?? key + ".json"
-                if json {
-                    items.append(.object([
-                        .init("key", .string(JSONString(key))), .init("name", .string(JSONString(template.displayName))),
-                        .init("scopes", .array(template.authorization.scopes.map { .string(JSONString($0)) })),
-                        .init("hub", .string(JSONString(template.hub))), .init("source", .string(JSONString(source))),
-                    ]))
-                } else {
-                    console.print("\(key)\t\(template.displayName)\t\(template.authorization.scopes.joined(separator: " "))\t\(source)")
-                }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let library = try templateOptions.library(environment: environment)
+        var items: [LosslessJSON] = []
+        for key in library.elementKeys {
+            let template = try library.element(key)
+            let source = library.source(ofElement: key) ?? key + ".json"
+            if json {
+                items.append(.object([
+                    .init("key", .string(JSONString(key))), .init("name", .string(JSONString(template.displayName))),
+                    .init("scopes", .array(template.authorization.scopes.map { .string(JSONString($0)) })),
+                    .init("hub", .string(JSONString(template.hub))), .init("source", .string(JSONString(source))),
+                ]))
+            } else {
+                console.print("\(key)\t\(template.displayName)\t\(template.authorization.scopes.joined(separator: " "))\t\(source)")
             }
-            if json { console.json(.array(items)) }
         }
+        if json { console.json(.array(items)) }
     }
 }

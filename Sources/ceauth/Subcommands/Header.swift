@@ -7,7 +7,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Header: ParsableCommand {
+struct Header: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the Authorization header for calls through an instance: User <u>, Organization <o>, Element <token>.",
         discussion: """
@@ -22,23 +22,23 @@ struct Header: ParsableCommand {
     @Flag(help: "Print {name, id, header} as JSON on stdout.")
     var json = false
 
-    func run() throws {
-        // A sandbox instance's header carries the sandbox's published secrets: no emulator needed.
+    // A sandbox instance's header carries the sandbox's published secrets: no emulator needed.
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: !target.sandboxOptions.sandbox) }
+
+    func run(_ context: CommandContext) throws {
         let sandbox = target.sandboxOptions.sandbox
-        try Console.run(profile: profileOptions, secrets: !sandbox) { context in
-            let (console, environment) = (context.console, context.environment)
-            let credentials = try Settings.platformSecrets(environment: sandbox ? SandboxSecrets.environment : environment)
-            let (found, path) = try target.find(environment: environment)
-            let instance = try found.usable(keyfile: path, sending: false)
-            // A sandbox token with the real secrets would only be sent to the sandbox's old port.
-            if !sandbox && instance.isSandbox && !SandboxSecrets.inUse(environment) {
-                throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance))
-            }
-            let header = credentials.authorizationHeader(element: instance.token)
-            guard json else { return try console.printRequested(header, what: "header", keyfile: path) }
-            // The header is what was asked for: written as it is, not through the redactor.
-            try console.printRequested(header, what: "header", keyfile: path, checkOnly: true)
-            console.json(CommandJSON.named(instance, "header", header))
+        let (console, environment) = (context.console, context.environment)
+        let credentials = try Settings.platformSecrets(environment: sandbox ? SandboxSecrets.environment : environment)
+        let (found, path) = try target.find(environment: environment)
+        let instance = try found.usable(keyfile: path, sending: false)
+        // A sandbox token with the real secrets would only be sent to the sandbox's old port.
+        if !sandbox && instance.isSandbox && !SandboxSecrets.inUse(environment) {
+            throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance))
         }
+        let header = credentials.authorizationHeader(element: instance.token)
+        guard json else { return try console.printRequested(header, what: "header", keyfile: path) }
+        // The header is what was asked for: written as it is, not through the redactor.
+        try console.printRequested(header, what: "header", keyfile: path, checkOnly: true)
+        console.json(CommandJSON.named(instance, "header", header))
     }
 }

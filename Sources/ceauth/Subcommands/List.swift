@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct List: ParsableCommand {
+struct List: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the instances in the keyfile (name, id, element, host, created), or with --remote those Cloud Elements has.",
         discussion: """
@@ -35,22 +35,22 @@ struct List: ParsableCommand {
     @Flag(help: "Print a JSON array on stdout: {name, id, element, baseUrl, host, created} (no tokens), or with --remote {name, id, element, valid, disabled, inKeyfile}.")
     var json = false
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: remote, sandbox: sandboxOptions.sandbox && remote) { context in
-            let (console, environment) = (context.console, context.environment)
-            let path = try keyfile.path(environment: environment)
-            var instances = try KeyfileStore(path: path).instances()
-            if remote { return try listRemote(saved: context.reachable(instances), environment: environment, console: console) }
-            if sandboxOptions.sandbox { instances = instances.filter(\.isSandbox) }
-            if json {
-                console.json(.array(instances.map { CommandJSON.entry($0, token: false) }))
-            } else if instances.isEmpty {
-                console.say("No instances in \(path) yet; create one with ceauth login ELEMENT.")
-            } else {
-                console.print("NAME\tID\tELEMENT\tHOST\tCREATED")
-                for instance in instances {
-                    console.print("\(instance.name)\t\(instance.id)\t\(instance.element)\t\(instance.host)\t\(instance.created)")
-                }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: remote, sandbox: sandboxOptions.sandbox && remote) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let path = try keyfile.path(environment: environment)
+        var instances = try KeyfileStore(path: path).instances()
+        if remote { return try listRemote(saved: context.reachable(instances), environment: environment, console: console) }
+        if sandboxOptions.sandbox { instances = instances.filter(\.isSandbox) }
+        if json {
+            console.json(.array(instances.map { CommandJSON.entry($0, token: false) }))
+        } else if instances.isEmpty {
+            console.say("No instances in \(path) yet; create one with ceauth login ELEMENT.")
+        } else {
+            console.print("NAME\tID\tELEMENT\tHOST\tCREATED")
+            for instance in instances {
+                console.print("\(instance.name)\t\(instance.id)\t\(instance.element)\t\(instance.host)\t\(instance.created)")
             }
         }
     }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Login: ParsableCommand {
+struct Login: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign in to Google in the browser and create a Cloud Elements instance for ELEMENT.",
         discussion: """
@@ -50,39 +50,41 @@ struct Login: ParsableCommand {
         }
     }
 
-    func run() throws {
+    var setup: CommandSetup {
+        CommandSetup(profile: profileOptions.profile, secrets: true, quiet: output.quiet, sandbox: sandboxOptions.sandbox)
+    }
+
+    func run(_ context: CommandContext) throws {
         let cancel = CancelSignal()
-        try Console.run(profile: profileOptions, secrets: true, quiet: output.quiet, sandbox: sandboxOptions.sandbox) { context in
-            let (console, environment) = (context.console, context.environment)
-            let signals = Interrupts.forward(to: cancel, console: console)
-            defer { signals.forEach { $0.cancel() } }
-            var options = options(profile: context.profile)
-            if let sandbox = context.sandbox {
-                // Ids go on from the keyfile's sandbox instances, so a new one never takes an old id.
-                _ = sandbox.adopt((try? KeyfileStore(path: try keyfile.path(environment: environment)).instances()) ?? [])
-                if options.name == nil {
-                    options.name = LoginPlan.defaultName(element: element + " sandbox", date: Date())
-                }
+        let (console, environment) = (context.console, context.environment)
+        let signals = Interrupts.forward(to: cancel, console: console)
+        defer { signals.forEach { $0.cancel() } }
+        var options = options(profile: context.profile)
+        if let sandbox = context.sandbox {
+            // Ids go on from the keyfile's sandbox instances, so a new one never takes an old id.
+            _ = sandbox.adopt((try? KeyfileStore(path: try keyfile.path(environment: environment)).instances()) ?? [])
+            if options.name == nil {
+                options.name = LoginPlan.defaultName(element: element + " sandbox", date: Date())
             }
-            let library = try options.library(environment: environment)
-            let plan = try options.makePlan(environment: environment, library: library)
-            if loginFlags.dryRun {
-                let shown = try LoginDryRun.make(plan: plan, transport: CurlTransport())
-                return output.json ? console.json(shown.json) : console.print(shown.text)
-            }
-            let verbose = output.verbose
-            var flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
-                                 say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },
-                                 cancel: cancel)
-            // --quiet keeps the URL: without it, a login with no browser could not go on.
-            flow.showURL = { console.say($0, essential: true) }
-            do {
-                let result = try flow.run()
-                console.reportCreated(result.instance, warnings: result.warnings, keyfile: result.keyfilePath,
-                                      baseURL: plan.baseURL.absoluteString, json: output.json, reauthorized: plan.reauthorize != nil)
-            } catch let notSaved as InstanceNotSaved {
-                throw console.reportNotSaved(notSaved, baseURL: plan.baseURL.absoluteString, json: output.json)
-            }
+        }
+        let library = try options.library(environment: environment)
+        let plan = try options.makePlan(environment: environment, library: library)
+        if loginFlags.dryRun {
+            let shown = try LoginDryRun.make(plan: plan, transport: CurlTransport())
+            return output.json ? console.json(shown.json) : console.print(shown.text)
+        }
+        let verbose = output.verbose
+        var flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
+                             say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },
+                             cancel: cancel)
+        // --quiet keeps the URL: without it, a login with no browser could not go on.
+        flow.showURL = { console.say($0, essential: true) }
+        do {
+            let result = try flow.run()
+            console.reportCreated(result.instance, warnings: result.warnings, keyfile: result.keyfilePath,
+                                  baseURL: plan.baseURL.absoluteString, json: output.json, reauthorized: plan.reauthorize != nil)
+        } catch let notSaved as InstanceNotSaved {
+            throw console.reportNotSaved(notSaved, baseURL: plan.baseURL.absoluteString, json: output.json)
         }
     }
 }

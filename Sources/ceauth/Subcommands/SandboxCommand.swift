@@ -3,7 +3,7 @@ import CEAuthCore
 import CEAuthSandbox
 import Dispatch
 
-struct SandboxCommand: ParsableCommand {
+struct SandboxCommand: CEAuthCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "Serve emulated Google and Cloud Elements on loopback until Ctrl-C, and print the environment that points ceauth at them.",
@@ -42,38 +42,38 @@ struct SandboxCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try Console.run(profileName: nil, secrets: false) { context in
-            let console = context.console
-            let behaviour: EmulatedGoogle.Behaviour = switch consent {
-            case .ask: .ask
-            case .allow: .consent
-            case .deny: .deny
-            }
-            let sandbox: Sandbox
-            do {
-                sandbox = try Sandbox(host: host, port: UInt16(port ?? 0), consent: behaviour)
-            } catch let error as SocketError {
-                let ports = port.map { "ports \($0) and \($0 + 1)" } ?? "a free port"
-                throw ConfigurationError.conflictingOptions("cannot serve the sandbox on \(host), \(ports): \(error); pick another --port")
-            }
-            defer { sandbox.stop() }
-            // The sandbox's secrets are the point of this command's output: printed as they are.
-            if json {
-                console.json(.object(sandbox.environment.map { .init($0.0, .string(JSONString($0.1))) }))
-            } else {
-                for (name, value) in sandbox.environment { OS.write("export \(name)='\(value)'\n", to: .output) }
-            }
-            console.say("""
-                Sandbox running: emulated Google at \(sandbox.google.baseURL), emulated Cloud Elements at \(sandbox.cloudElements.baseURL).
-                Load the environment above (e.g. ceauth sandbox > sandbox.env & then . ./sandbox.env) and run ceauth login gmail.
-                Ctrl-C stops it; its instances end with it.
-                """)
-            let stop = DispatchSemaphore(value: 0)
-            let sources = Interrupts.handle { stop.signal() }
-            stop.wait()
-            sources.forEach { $0.cancel() }
-            console.say("Sandbox stopped.")
+    var setup: CommandSetup { CommandSetup(profile: nil, secrets: false) }
+
+    func run(_ context: CommandContext) throws {
+        let console = context.console
+        let behaviour: EmulatedGoogle.Behaviour = switch consent {
+        case .ask: .ask
+        case .allow: .consent
+        case .deny: .deny
         }
+        let sandbox: Sandbox
+        do {
+            sandbox = try Sandbox(host: host, port: UInt16(port ?? 0), consent: behaviour)
+        } catch let error as SocketError {
+            let ports = port.map { "ports \($0) and \($0 + 1)" } ?? "a free port"
+            throw ConfigurationError.conflictingOptions("cannot serve the sandbox on \(host), \(ports): \(error); pick another --port")
+        }
+        defer { sandbox.stop() }
+        // The sandbox's secrets are the point of this command's output: printed as they are.
+        if json {
+            console.json(.object(sandbox.environment.map { .init($0.0, .string(JSONString($0.1))) }))
+        } else {
+            for (name, value) in sandbox.environment { console.write("export \(name)='\(value)'\n", to: .output) }
+        }
+        console.say("""
+            Sandbox running: emulated Google at \(sandbox.google.baseURL), emulated Cloud Elements at \(sandbox.cloudElements.baseURL).
+            Load the environment above (e.g. ceauth sandbox > sandbox.env & then . ./sandbox.env) and run ceauth login gmail.
+            Ctrl-C stops it; its instances end with it.
+            """)
+        let stop = DispatchSemaphore(value: 0)
+        let sources = Interrupts.handle { stop.signal() }
+        stop.wait()
+        sources.forEach { $0.cancel() }
+        console.say("Sandbox stopped.")
     }
 }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Show: ParsableCommand {
+struct Show: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one instance from the keyfile; its token only with --reveal.",
         discussion: "Name an instance by name or id (name:X or id:X when X is one's name and another's id). Exit codes: 0 shown; 6 the keyfile cannot be read, is another user's, or the entry is damaged; 9 no such instance, or the name matches several.")
@@ -19,27 +19,27 @@ struct Show: ParsableCommand {
     @Flag(help: "Print {name, id, element, baseUrl, host, created[, token]} as JSON on stdout.")
     var json = false
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: false) { context in
-            let (console, environment) = (context.console, context.environment)
-            let (found, path) = try target.find(environment: environment)
-            let instance = try found.usable(keyfile: path, sending: false)
-            if json {
-                if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
-                console.json(CommandJSON.entry(instance, token: reveal))
-                return
-            }
-            console.print("name:     \(instance.name)")
-            console.print("id:       \(instance.id)")
-            console.print("element:  \(instance.element)")
-            console.print("base URL: \(instance.baseURL)")
-            console.print("created:  \(instance.created)")
-            if reveal {
-                OS.write("token:    ", to: .output)
-                try console.printRequested(instance.token.value, what: "token", keyfile: path)
-            } else {
-                console.print("token:    (hidden; --reveal shows it, ceauth token prints it alone)")
-            }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let (found, path) = try target.find(environment: environment)
+        let instance = try found.usable(keyfile: path, sending: false)
+        if json {
+            if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
+            console.json(CommandJSON.entry(instance, token: reveal))
+            return
+        }
+        console.print("name:     \(instance.name)")
+        console.print("id:       \(instance.id)")
+        console.print("element:  \(instance.element)")
+        console.print("base URL: \(instance.baseURL)")
+        console.print("created:  \(instance.created)")
+        if reveal {
+            console.write("token:    ", to: .output)
+            try console.printRequested(instance.token.value, what: "token", keyfile: path)
+        } else {
+            console.print("token:    (hidden; --reveal shows it, ceauth token prints it alone)")
         }
     }
 }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Token: ParsableCommand {
+struct Token: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print an instance's token alone on stdout, for TOKEN=$(ceauth token NAME).",
         discussion: "Name an instance by name or id (name:X or id:X when X is one's name and another's id). Exit codes: 0 printed; 6 the keyfile cannot be read, is another user's, or the entry is damaged (an empty token); 9 no such instance, or the name matches several.")
@@ -17,14 +17,14 @@ struct Token: ParsableCommand {
     @Flag(help: "Print {name, id, token} as JSON on stdout.")
     var json = false
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: false) { context in
-            let (console, environment) = (context.console, context.environment)
-            let (found, path) = try target.find(environment: environment)
-            let instance = try found.usable(keyfile: path, sending: false)
-            guard json else { return try console.printRequested(instance.token.value, what: "token", keyfile: path) }
-            try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true)
-            console.json(CommandJSON.named(instance, "token", instance.token.value))
-        }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let (found, path) = try target.find(environment: environment)
+        let instance = try found.usable(keyfile: path, sending: false)
+        guard json else { return try console.printRequested(instance.token.value, what: "token", keyfile: path) }
+        try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true)
+        console.json(CommandJSON.named(instance, "token", instance.token.value))
     }
 }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct URLCommand: ParsableCommand {
+struct URLCommand: CEAuthCommand {
     static let configuration = CommandConfiguration(
         commandName: "url",
         abstract: "Print the authorization URL for ELEMENT, for a flow you run yourself; with --json also its state and redirect URI.",
@@ -34,17 +34,17 @@ struct URLCommand: ParsableCommand {
     @Flag(help: "Print {url, state, redirectUri} as JSON on stdout.")
     var json = false
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: false) { context in
-            let (console, environment) = (context.console, context.environment)
-            let template = try templateOptions.library(environment: environment).element(element)
-            let link = try AuthorizationLink.make(template: template, environment: environment, redirectURI: redirectURI,
-                                                  scopes: scopes, loginHint: loginHint)
-            if json {
-                console.json(CommandJSON.link(url: link.url, state: link.state, redirectURI: link.redirectURI))
-            } else {
-                console.print(link.url)
-            }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let template = try templateOptions.library(environment: environment).element(element)
+        let link = try AuthorizationLink.make(template: template, environment: environment, redirectURI: redirectURI,
+                                              scopes: scopes, loginHint: loginHint)
+        if json {
+            console.json(CommandJSON.link(url: link.url, state: link.state, redirectURI: link.redirectURI))
+        } else {
+            console.print(link.url)
         }
     }
 }

@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-struct Verify: ParsableCommand {
+struct Verify: CEAuthCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that an instance still works: it exists at its Cloud Elements host, is valid and enabled, and answers a ping through its token.",
         discussion: """
@@ -42,39 +42,39 @@ struct Verify: ParsableCommand {
         try checkRequestTimeout(requestTimeout)
     }
 
-    func run() throws {
-        try Console.run(profile: profileOptions, secrets: true, sandbox: sandboxOptions.sandbox) { context in
-            let (console, environment) = (context.console, context.environment)
-            let credentials = try Settings.platformSecrets(environment: environment)
-            let library = try templateOptions.library(environment: environment)
-            let path = try keyfile.path(environment: environment)
-            let saved = try KeyfileStore(path: path).instances()
-            // With --sandbox only sandbox instances, checked at this run's emulator; never a real one.
-            let targets = all ? context.reachable(saved)
-                : [try context.reach(try InstanceArgument.find(instance!, in: saved, keyfile: path, sandbox: sandboxOptions.sandbox))]
-            var results: [LosslessJSON] = []
-            var worst: Int32 = ExitStatus.success
-            for target in targets {
-                do {
-                    _ = try target.usable(keyfile: path)
-                    Redactor.learn([target.token.value])
-                    let hub = try library.element(target.element).hub
-                    let result = try InstanceVerifier.verify(target, hub: hub, credentials: credentials, transport: CurlTransport(),
-                                                             timeoutSeconds: Double(requestTimeout))
-                    if !json { console.say((result.verdict == .works ? "ok: " : "not working: ") + result.advice) }
-                    results.append(CommandJSON.verification(result))
-                    let code = result.verdict == .works ? ExitStatus.success : result.verdict == .gone ? ExitStatus.gone : ExitStatus.broken
-                    worst = max(worst, code)
-                } catch where all {
-                    // One host down or one unknown element does not stop the others.
-                    console.say("not checked: \(target.summary): \(error)")
-                    results.append(CommandJSON.unchecked(target, error: console.safe.value("\(error)")))
-                    worst = max(worst, ExitStatus.broken)
-                }
+    var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: true, sandbox: sandboxOptions.sandbox) }
+
+    func run(_ context: CommandContext) throws {
+        let (console, environment) = (context.console, context.environment)
+        let credentials = try Settings.platformSecrets(environment: environment)
+        let library = try templateOptions.library(environment: environment)
+        let path = try keyfile.path(environment: environment)
+        let saved = try KeyfileStore(path: path).instances()
+        // With --sandbox only sandbox instances, checked at this run's emulator; never a real one.
+        let targets = all ? context.reachable(saved)
+            : [try context.reach(try InstanceArgument.find(instance!, in: saved, keyfile: path, sandbox: sandboxOptions.sandbox))]
+        var results: [LosslessJSON] = []
+        var worst: Int32 = ExitStatus.success
+        for target in targets {
+            do {
+                _ = try target.usable(keyfile: path)
+                Redactor.learn([target.token.value])
+                let hub = try library.element(target.element).hub
+                let result = try InstanceVerifier.verify(target, hub: hub, credentials: credentials, transport: CurlTransport(),
+                                                         timeoutSeconds: Double(requestTimeout))
+                if !json { console.say((result.verdict == .works ? "ok: " : "not working: ") + result.advice) }
+                results.append(CommandJSON.verification(result))
+                let code = result.verdict == .works ? ExitStatus.success : result.verdict == .gone ? ExitStatus.gone : ExitStatus.broken
+                worst = max(worst, code)
+            } catch where all {
+                // One host down or one unknown element does not stop the others.
+                console.say("not checked: \(target.summary): \(error)")
+                results.append(CommandJSON.unchecked(target, error: console.safe.value("\(error)")))
+                worst = max(worst, ExitStatus.broken)
             }
-            if json { console.json(all ? .array(results) : results[0]) }
-            // With --all, anything short of "all work" is 10; one instance keeps its own code.
-            if worst != ExitStatus.success { throw ExitCode(all ? ExitStatus.broken : worst) }
         }
+        if json { console.json(all ? .array(results) : results[0]) }
+        // With --all, anything short of "all work" is 10; one instance keeps its own code.
+        if worst != ExitStatus.success { throw ExitCode(all ? ExitStatus.broken : worst) }
     }
 }
