@@ -64,7 +64,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CEAuthCoreTests",
-            dependencies: ["CEAuthCore", "CEAuthSandbox"],
+            // The executable too: most CLI tests run its commands in-process, through CommandIO.
+            dependencies: ["CEAuthCore", "CEAuthSandbox", "ceauth"],
             resources: [.copy("Fixtures")]
         ),
     ],

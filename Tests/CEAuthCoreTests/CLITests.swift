@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CEAuthCore
 import CEAuthSandbox
+@testable import ceauth
 
 /// The `ceauth` executable itself, run as a user or script would, against the fakes.
 /// Checks exit codes, stdout for scripts, and that no secret reaches either stream.
@@ -27,6 +28,12 @@ import CEAuthSandbox
              urlFrom recordFile: String? = nil, afterURL: ((Int32, URL) -> Void)? = nil, limit: Double = 40,
              executable: String = CLITests.binary, input: String? = nil,
              paste: ((URL) -> String)? = nil, onStart: ((Int32) -> Void)? = nil, stdinFile: String? = nil) throws -> Run {
+        if executable == CLITests.binary && browser == nil && afterURL == nil && input == nil && paste == nil && onStart == nil
+            && stdinFile == nil && recordFile == nil && Self.runsInProcess(arguments) {
+            CLITests.counts.with { $0.inProcess += 1 }
+            return Self.inProcess(arguments, environment: environment)
+        }
+        CLITests.counts.with { $0.binary += 1 }
         let directory = TemporaryDirectory()
         let outPath = directory.path + "/out", errPath = directory.path + "/err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -84,6 +91,41 @@ import CEAuthSandbox
                    stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
                    stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
                    url: url, redirectToExit: redirectToExit)
+    }
+
+    /// Commands that need nothing of a process of their own (no signals, no standard input, no
+    /// listener): run in this process through CommandIO, which is faster by a process start and
+    /// a libcurl load each. login and create only as a dry run; the rest start the binary.
+    /// How many runs went each way, printed by the last test of the suite.
+    static let counts = Locked((inProcess: 0, binary: 0))
+
+    static func runsInProcess(_ arguments: [String]) -> Bool {
+        guard let command = arguments.first, !command.hasPrefix("-") else { return false }
+        switch command {
+        case "list", "show", "token", "header", "verify", "delete", "elements", "config", "url": return true
+        case "login", "create": return arguments.contains("--dry-run")
+        default: return false
+        }
+    }
+
+    /// Parses and runs `arguments` as `ceauth` would, its streams captured, its exit code the
+    /// one the binary would give (ArgumentParser's for usage errors, help on stdout).
+    static func inProcess(_ arguments: [String], environment: [String: String]) -> Run {
+        let (out, err) = (Locked(""), Locked(""))
+        var env = environment
+        env["PATH"] = env["PATH"] ?? "/usr/bin:/bin"
+        let io = CommandIO(environment: env, write: { text, stream in (stream == .output ? out : err).with { $0 += text } },
+                           inputIsTerminal: false)
+        var status: Int32 = 0
+        do {
+            var command = try CEAuth.parseAsRoot(arguments)
+            if let command = command as? any CEAuthCommand { try command.run(io: io) } else { try command.run() }
+        } catch {
+            status = CEAuth.exitCode(for: error).rawValue
+            let message = CEAuth.fullMessage(for: error)
+            if !message.isEmpty { (status == 0 ? out : err).with { $0 += message + "\n" } }
+        }
+        return Run(status: status, stdout: out.current, stderr: err.current, url: nil, redirectToExit: nil)
     }
 
     func expectNoSecrets(_ run: Run, allowToken token: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -635,3 +635,29 @@ extension CLITests {
         #expect(try String(contentsOfFile: real, encoding: .utf8) == "[default]\nenv = us\n")
     }
 }
+
+extension CLITests {
+    /// The in-process runner gives what the binary gives: the same exit code and the same bytes
+    /// on both streams, for successes, refusals and usage errors.
+    @Test func inProcessRunsMatchTheBinary() throws {
+        let harness = try LoginHarness()
+        _ = try loggedIn(harness, name: "mail")
+        let cases: [[String]] = [["list", "--json"], ["list"], ["token", "mail"], ["show", "mail"], ["verify", "mail", "--json"],
+                                 ["delete", "nope", "--yes"], ["verify"], ["config", "get", "env"], ["delete", "mail"],
+                                 ["url", "gmail", "--redirect-uri", "https://app.example.com/cb"], ["header", "mail", "--json"]]
+        for arguments in cases {
+            #expect(CLITests.runsInProcess(arguments))
+            let inside = try run(arguments, environment: harness.environment)
+            let outside = try run([CLITests.binary] + arguments, environment: harness.environment, executable: "/usr/bin/env")
+            #expect(inside.status == outside.status, "\(arguments)")
+            #expect(inside.stderr == outside.stderr, "\(arguments)")
+            // url's state is new on every run: compare all but it.
+            if arguments[0] == "url" {
+                #expect(inside.stdout.split(separator: "&").count == outside.stdout.split(separator: "&").count)
+            } else {
+                #expect(inside.stdout == outside.stdout, "\(arguments)")
+            }
+        }
+        #expect(CLITests.counts.current.inProcess > 0)
+    }
+}
