@@ -27,6 +27,12 @@ struct InstanceArgument: ParsableArguments {
         return (found, path)
     }
 
+    /// The instance whole for what the command does with it (a damaged entry is exit 6).
+    func findUsable(environment: [String: String], sending: Bool) throws -> (KeyfileEntry, keyfile: String) {
+        let (found, path) = try find(environment: environment)
+        return (try found.usable(keyfile: path, sending: sending), path)
+    }
+
     /// With --sandbox, the name or id is looked up among the sandbox's instances only.
     static func find(_ query: String, in instances: [KeyfileEntry], keyfile path: String, sandbox: Bool) throws -> KeyfileEntry {
         guard sandbox else { return try KeyfileReader.find(query, in: instances, keyfile: path) }

@@ -29,8 +29,7 @@ struct Header: CEAuthCommand {
         let sandbox = target.sandboxOptions.sandbox
         let (console, environment) = (context.console, context.environment)
         let credentials = try Settings.platformSecrets(environment: sandbox ? SandboxSecrets.environment : environment)
-        let (found, path) = try target.find(environment: environment)
-        let instance = try found.usable(keyfile: path, sending: false)
+        let (instance, path) = try target.findUsable(environment: environment, sending: false)
         // A sandbox token with the real secrets would only be sent to the sandbox's old port.
         if !sandbox && instance.isSandbox && !SandboxSecrets.inUse(environment) {
             throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance))

@@ -23,8 +23,7 @@ struct Show: CEAuthCommand {
 
     func run(_ context: CommandContext) throws {
         let (console, environment) = (context.console, context.environment)
-        let (found, path) = try target.find(environment: environment)
-        let instance = try found.usable(keyfile: path, sending: false)
+        let (instance, path) = try target.findUsable(environment: environment, sending: false)
         if json {
             if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
             console.json(CommandJSON.entry(instance, token: reveal))

@@ -21,8 +21,7 @@ struct Token: CEAuthCommand {
 
     func run(_ context: CommandContext) throws {
         let (console, environment) = (context.console, context.environment)
-        let (found, path) = try target.find(environment: environment)
-        let instance = try found.usable(keyfile: path, sending: false)
+        let (instance, path) = try target.findUsable(environment: environment, sending: false)
         guard json else { return try console.printRequested(instance.token.value, what: "token", keyfile: path) }
         try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true)
         console.json(CommandJSON.named(instance, "token", instance.token.value))
