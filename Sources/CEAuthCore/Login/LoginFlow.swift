@@ -14,6 +14,11 @@ public struct LoginFlow {
     public var openBrowser: @Sendable (URL) -> BrowserLauncher.Outcome
     /// Lines for the person at the terminal (stderr).
     public var say: @Sendable (String) -> Void
+    /// Something the person should know that does not stop the flow (a folder narrowed); the
+    /// caller says how it is marked.
+    public var warn: @Sendable (String) -> Void
+    /// The environment the flow runs in (the browser command, SSH_CONNECTION): the caller's.
+    public var environment: [String: String]
     /// Extra detail with --verbose; never given secrets.
     public var log: @Sendable (String) -> Void
     /// The authorization URL's line (the CLI keeps it under --quiet); `say` unless set.
@@ -29,15 +34,18 @@ public struct LoginFlow {
 
     public init(plan: LoginPlan, transport: any HTTPTransport, library: TemplateLibrary = .builtIn,
                 openBrowser: (@Sendable (URL) -> BrowserLauncher.Outcome)? = nil,
-                say: @escaping @Sendable (String) -> Void, log: @escaping @Sendable (String) -> Void = { _ in },
-                cancel: CancelSignal? = nil) {
+                say: @escaping @Sendable (String) -> Void, warn: (@Sendable (String) -> Void)? = nil,
+                log: @escaping @Sendable (String) -> Void = { _ in }, cancel: CancelSignal? = nil,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.plan = plan
+        self.environment = environment
+        self.warn = warn ?? say
         self.transport = transport
         self.library = library
         // The URL (and its state) is on the browser's argv, visible to other users in the process
         // list while it starts; --verbose names the command without it (README: Security).
         self.openBrowser = openBrowser ?? { url in
-            BrowserLauncher.open(url: url, started: { log("started the browser: \($0)") })
+            BrowserLauncher.open(url: url, environment: environment, started: { log("started the browser: \($0)") })
         }
         self.say = say
         self.log = log
@@ -51,7 +59,7 @@ public struct LoginFlow {
         _ = try creator.body(code: "", redirectURI: "", tokens: placeholderTokens)
         let successPage = try library.page("success.html")
         let failurePage = try library.page("failure.html")
-        for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { say("ceauth: warning: \(warning)") }
+        for warning in try KeyfileStore(path: plan.keyfilePath).preflight() { warn(warning) }
         // Re-authorizing: the instance as it is now, the base of the PUT (also proves it exists).
         let current: JSONValue?
         do {
@@ -270,7 +278,6 @@ public struct LoginFlow {
     /// foreground, and the listener must be serving by the time the redirect comes.
     private func openBrowserInBackground(_ url: URL) {
         let (open, say) = (openBrowser, say)
-        let environment = ProcessInfo.processInfo.environment
         let overSSH = environment["SSH_CONNECTION"] != nil
         for missing in BrowserLauncher.missingCommands(environment: environment) {
             say("BROWSER names '\(missing)', which is not an executable file or on PATH; check BROWSER (colon-separated commands, %s for the URL).")

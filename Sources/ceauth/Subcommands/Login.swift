@@ -75,8 +75,9 @@ struct Login: CEAuthCommand {
         }
         let verbose = output.verbose
         var flow = LoginFlow(plan: plan, transport: CurlTransport(), library: library,
-                             say: { console.say($0) }, log: { line in if verbose { console.say("ceauth: " + line) } },
-                             cancel: cancel)
+                             say: { console.say($0) }, warn: { console.say("ceauth: warning: " + $0) },
+                             log: { line in if verbose { console.say("ceauth: " + line) } }, cancel: cancel,
+                             environment: context.io.environment)
         // --quiet keeps the URL: without it, a login with no browser could not go on.
         flow.showURL = { console.say($0, essential: true) }
         do {
