@@ -88,3 +88,16 @@ public final class Sandbox: @unchecked Sendable {
         }
     }
 }
+
+/// The sandbox could not be started.
+public enum SandboxError: Error, Equatable, CustomStringConvertible {
+    /// Its ports could not be bound (in use, most often).
+    case cannotServe(host: String, ports: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotServe(let host, let ports, let reason):
+            return "cannot serve the sandbox on \(host), \(ports): \(reason); pick another --port"
+        }
+    }
+}

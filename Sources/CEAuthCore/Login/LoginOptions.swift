@@ -120,18 +120,18 @@ public struct LoginOptions: Sendable {
             // Its baseUrl is a loopback port any local user may hold once its run ended: neither
             // the secrets nor a code go there.
             guard !saved.isSandbox else {
-                throw ConfigurationError.conflictingOptions("\(saved.summary) is a sandbox instance, and --update re-authorizes real instances only (nothing is sent to a sandbox instance's old loopback port); make a new one with ceauth login \(saved.element) --sandbox")
+                throw InstanceUseError.updateOfSandboxInstance(saved.summary, element: saved.element)
             }
             guard saved.element == template.key else {
-                throw ConfigurationError.conflictingOptions("\(saved.summary) is a \(saved.element) instance; run ceauth login \(saved.element) --update \(update)")
+                throw InstanceUseError.updateOfOtherElement(saved.summary, element: saved.element, query: update)
             }
             if name != nil {
-                throw ConfigurationError.conflictingOptions("--name cannot rename an instance on --update; it keeps its name '\(saved.name)'")
+                throw InstanceUseError.renameOnUpdate(name: saved.name)
             }
             let own = try saved.validatedBaseURL()
             let chosen = baseURL != nil || environmentName != nil || Settings.nonEmpty(environment[Settings.Variable.baseURL]) != nil
             if chosen && own.absoluteString != base.absoluteString {
-                throw ConfigurationError.conflictingOptions("\(saved.summary) lives at \(own.absoluteString), not \(base.absoluteString); drop --base-url/--env/CEAUTH_BASE_URL to update it")
+                throw InstanceUseError.updateAtOtherHost(saved.summary, own: own.absoluteString, chosen: base.absoluteString)
             }
             reauthorize = saved
             baseForPlan = own

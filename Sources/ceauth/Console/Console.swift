@@ -6,6 +6,18 @@ import FoundationEssentials
 import Foundation
 #endif
 
+/// What the console itself cannot do.
+enum ConsoleError: Error, CustomStringConvertible {
+    /// A question and no terminal to ask it on (a script must pass the flag that answers it).
+    case noTerminal(String)
+
+    var description: String {
+        switch self {
+        case .noTerminal(let text): return text
+        }
+    }
+}
+
 /// The executable's one output path. Every line for the person (stderr) and every line of
 /// plain output (stdout) passes SafeText: characters that could drive the terminal are shown
 /// escaped, the secrets are replaced, and only then is a long line shortened. JSON for scripts
@@ -60,7 +72,7 @@ struct Console: Sendable {
     /// since a script cannot answer. Declining is exit 1.
     func confirm(_ question: String, orPass flag: String, toDo: String, nothingDone: String, declined: String) throws {
         guard io.inputIsTerminal else {
-            throw ConfigurationError.conflictingOptions("there is no terminal to ask on, so \(nothingDone); pass \(flag) to \(toDo)")
+            throw ConsoleError.noTerminal("there is no terminal to ask on, so \(nothingDone); pass \(flag) to \(toDo)")
         }
         write(safe.value(question) + " [y/N] ", to: .error)
         guard case .line(let line) = StandardInput.readLine(limit: 256),

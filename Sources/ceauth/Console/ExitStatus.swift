@@ -1,4 +1,5 @@
 import CEAuthCore
+import CEAuthSandbox
 
 /// The exit codes scripts can rely on (documented in README.md).
 enum ExitStatus {
@@ -34,7 +35,7 @@ enum ExitStatus {
         case is AuthorizationError: return authorization
         case TokenExchangeError.unreachable: return network
         case is TokenExchangeError: return authorization
-        case is ConfigurationError, is TemplateError, is ListenerError: return usage
+        case is ConfigurationError, is TemplateError, is ListenerError, is InstanceUseError, is ConsoleError, is SandboxError: return usage
         case CloudElementsError.network(.notHTTP, _): return badAnswer
         case CloudElementsError.network(let error, _): return error.mayHaveArrived ? noAnswer : network
         case CloudElementsError.unexpectedResponse: return badAnswer

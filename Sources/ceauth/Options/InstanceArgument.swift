@@ -40,7 +40,7 @@ struct InstanceArgument: ParsableArguments {
             return try KeyfileReader.find(query, in: instances.filter(\.isSandbox), keyfile: path)
         } catch {
             if let real = try? KeyfileReader.find(query, in: instances, keyfile: path) {
-                throw ConfigurationError.conflictingOptions(SandboxRefusal.realInstance(real))
+                throw InstanceUseError.realInstance(real.summary)
             }
             throw error
         }

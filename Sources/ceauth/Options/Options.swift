@@ -130,21 +130,11 @@ struct CommandContext {
     /// sandbox's published secrets, as `ceauth sandbox` exports them, nothing real is sent.)
     func reach(_ instance: KeyfileEntry) throws -> KeyfileEntry {
         guard let sandbox else {
-            if instance.isSandbox && !SandboxSecrets.inUse(environment) { throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance)) }
+            if instance.isSandbox && !SandboxSecrets.inUse(environment) { throw InstanceUseError.sandboxInstance(instance.summary) }
             return instance
         }
-        guard instance.isSandbox else { throw ConfigurationError.conflictingOptions(SandboxRefusal.realInstance(instance)) }
+        guard instance.isSandbox else { throw InstanceUseError.realInstance(instance.summary) }
         return sandbox.adopt([instance])[0]
-    }
-}
-
-enum SandboxRefusal {
-    static func realInstance(_ instance: KeyfileEntry) -> String {
-        "\(instance.summary) is a real instance, not a sandbox one; run without --sandbox to use it"
-    }
-
-    static func sandboxInstance(_ instance: KeyfileEntry) -> String {
-        "\(instance.summary) is a sandbox instance: without --sandbox nothing is sent to its loopback address, which another local user may hold now that its run has ended; add --sandbox"
     }
 }
 

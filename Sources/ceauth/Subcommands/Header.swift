@@ -32,7 +32,7 @@ struct Header: CEAuthCommand {
         let (instance, path) = try target.findUsable(environment: environment, sending: false)
         // A sandbox token with the real secrets would only be sent to the sandbox's old port.
         if !sandbox && instance.isSandbox && !SandboxSecrets.inUse(environment) {
-            throw ConfigurationError.conflictingOptions(SandboxRefusal.sandboxInstance(instance))
+            throw InstanceUseError.sandboxInstance(instance.summary)
         }
         let header = credentials.authorizationHeader(element: instance.token)
         guard json else { return try console.printRequested(header, what: "header", keyfile: path) }

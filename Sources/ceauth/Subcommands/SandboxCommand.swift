@@ -56,7 +56,7 @@ struct SandboxCommand: CEAuthCommand {
             sandbox = try Sandbox(host: host, port: UInt16(port ?? 0), consent: behaviour)
         } catch let error as SocketError {
             let ports = port.map { "ports \($0) and \($0 + 1)" } ?? "a free port"
-            throw ConfigurationError.conflictingOptions("cannot serve the sandbox on \(host), \(ports): \(error); pick another --port")
+            throw SandboxError.cannotServe(host: host, ports: ports, reason: "\(error)")
         }
         defer { sandbox.stop() }
         // The sandbox's secrets are the point of this command's output: printed as they are.
