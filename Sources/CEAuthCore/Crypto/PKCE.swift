@@ -1,8 +1,7 @@
-/// PKCE (RFC 7636) for flows where ceauth redeems the authorization code itself.
-///
-/// Not used by `login`: Cloud Elements redeems the code server to server and cannot send a
-/// `code_verifier`, and Google refuses to redeem a code issued with a `code_challenge` without
-/// one ("Missing code verifier."). A challenge must never be sent when the code goes to Cloud Elements.
+/// PKCE (RFC 7636), for `login --exchange local`, where ceauth redeems the authorization code
+/// itself. Never with the default exchange: Cloud Elements redeems the code server to server and
+/// cannot send a `code_verifier`, and Google refuses to redeem a code issued with a
+/// `code_challenge` without one ("Missing code verifier.").
 public enum PKCE {
     /// "code_verifier = high-entropy cryptographic random STRING using the unreserved characters
     /// ... with a minimum length of 43 characters and a maximum length of 128" (RFC 7636 4.1).
