@@ -77,6 +77,12 @@ public final class Sandbox: @unchecked Sendable {
         return merged
     }
 
+    /// Takes in the sandbox instances of the keyfile at `path` (one it cannot read: none), so that
+    /// ids go on from them and a new instance never takes an old one's id.
+    public func takeIn(keyfile path: String) {
+        _ = adopt((try? KeyfileStore(path: path).instances()) ?? [])
+    }
+
     /// The keyfile's sandbox instances as this run reaches them: taken into the emulator (same
     /// id, token, element, name) and pointed at it.
     public func adopt(_ entries: [KeyfileEntry]) -> [KeyfileEntry] {

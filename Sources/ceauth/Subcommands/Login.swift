@@ -61,11 +61,8 @@ struct Login: CEAuthCommand {
         defer { signals.forEach { $0.cancel() } }
         var options = options(profile: context.profile)
         if let sandbox = context.sandbox {
-            // Ids go on from the keyfile's sandbox instances, so a new one never takes an old id.
-            _ = sandbox.adopt((try? KeyfileStore(path: try keyfile.path(environment: environment)).instances()) ?? [])
-            if options.name == nil {
-                options.name = LoginPlan.defaultName(element: element + " sandbox", date: Date())
-            }
+            sandbox.takeIn(keyfile: try keyfile.path(environment: environment))
+            options.name = options.name ?? LoginPlan.defaultName(element: element + " sandbox", date: Date())
         }
         let library = try options.library(environment: environment)
         let plan = try options.makePlan(environment: environment, library: library)
