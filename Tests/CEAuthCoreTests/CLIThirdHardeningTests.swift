@@ -123,6 +123,7 @@ extension CLITests {
         chmod(config, 0o600)
         let run = try run(["list"], environment: env)
         #expect(run.status == 64 && run.stderr.contains("'bin/secret' is a relative path"), "stderr: \(run.stderr)")
+        #expect(run.stderr.contains("org-secret-command (profile default in \(config))"), "stderr: \(run.stderr)")
     }
 
     /// Issue 15.3: every reading command refuses a keyfile another user owns, before it reads.

@@ -71,8 +71,11 @@ public struct KeyfileStore: Sendable {
         let user = OS.effectiveUserID
         guard let keyfile = try facts(path) else { return [] }
         if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
+        // Whether the folder holds only ceauth's files matters only for one open to others
+        // (narrowed then, not refused): the folder is listed only in that case.
         if let folder = try facts(directory),
-           case .refuse(let reason) = KeyfilePlace.folder(folder, keyfileOwner: keyfile.owner, dedicated: isDedicated(), user: user) {
+           case .refuse(let reason) = KeyfilePlace.folder(folder, keyfileOwner: keyfile.owner,
+                                                          dedicated: folder.othersCanWrite && isDedicated(), user: user) {
             throw .unsafeFolder(path: directory, reason: reason)
         }
         return try KeyfileReader.instances(try read(path), path: path)

@@ -34,7 +34,7 @@ public struct Profile: Sendable, Equatable {
         let values = config.values(profile: name)
         for key in values.keys { try ConfigFile.check(key: key) }
         for key in ConfigFile.secretCommands.keys {
-            if let command = values[key], let name = command.split(separator: " ").first, let problem = SecretCommand.problem(String(name)) {
+            if let command = values[key], let problem = SecretCommand.problem(inLine: command) {
                 throw ConfigurationError.invalidValue(option: "\(key) (profile \(name) in \(file))", reason: problem)
             }
         }

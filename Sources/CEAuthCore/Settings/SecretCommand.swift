@@ -4,7 +4,7 @@
 /// group of its own.
 public enum SecretCommand {
     public static func run(_ line: String, key: String, environment: [String: String], timeoutSeconds: Double) throws -> String {
-        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        let words = Self.words(line)
         func fail(_ reason: String) -> ConfigurationError {
             .invalidValue(option: "\(key) (\(words.first ?? "empty"))", reason: reason)
         }
@@ -62,6 +62,17 @@ public enum SecretCommand {
         guard !secret.isEmpty else { throw fail("it printed nothing on its first line") }
         if ConfigurationError.controlCharacter(in: secret) != nil { throw fail("its first line has a control character") }
         return secret
+    }
+
+    /// The line as it is run: split at spaces and tabs, no quotes interpreted.
+    static func words(_ line: String) -> [String] {
+        line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+    }
+
+    /// Why a command line cannot be used, or nil: its program (the first word) is checked as
+    /// `run` would start it.
+    public static func problem(inLine line: String) -> String? {
+        words(line).first.flatMap { problem($0) }
     }
 
     /// Why a command name cannot be used, or nil: an absolute path or a bare name found on PATH

@@ -32,8 +32,7 @@ struct Config: ParsableCommand {
         if let value, value.isEmpty || ConfigurationError.controlCharacter(in: value) != nil {
             throw ConfigurationError.invalidValue(option: key, reason: "give a value without control characters")
         }
-        if let value, ConfigFile.secretCommands[key] != nil, let name = value.split(separator: " ").first,
-           let problem = SecretCommand.problem(String(name)) {
+        if let value, ConfigFile.secretCommands[key] != nil, let problem = SecretCommand.problem(inLine: value) {
             throw ConfigurationError.invalidValue(option: key, reason: problem)
         }
         var (path, config, name) = try file(profile, environment: context.environment)
