@@ -93,6 +93,8 @@ public final class EmulatedCloudElements: @unchecked Sendable {
     }
 
     public func stop() { server.stop() }
+    /// Down for the rest of its life: connections refused, the port kept from other servers.
+    public func goDown() { server.goDown() }
 
     public static let platformHeader = "User \(SandboxSecrets.user), Organization \(SandboxSecrets.org)"
     public static let hubs = ["gmail": "general", "googlecalendar": "scheduling"]

@@ -75,6 +75,8 @@ public final class EmulatedGoogle: @unchecked Sendable {
     }
 
     public func stop() { server.stop() }
+    /// Down for the rest of its life: connections refused, the port kept from other servers.
+    public func goDown() { server.goDown() }
 
     private func handle(_ request: EmulatorRequest) -> EmulatorResponse {
         switch (request.method, request.path) {

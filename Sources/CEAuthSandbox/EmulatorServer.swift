@@ -60,6 +60,9 @@ public final class EmulatorServer: @unchecked Sendable {
     private let lock = OS.Lock()
     private var stopped = false
     private var loopEnded = false
+    /// Set by `goDown`: the port stays bound, refusing connections, so no other server takes it.
+    private var holdsPort = false
+    private var tombstone: Socket?
 
     public let host: String
     public var baseURL: String { host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)" }
@@ -87,6 +90,13 @@ public final class EmulatorServer: @unchecked Sendable {
         while !lock.withLock({ loopEnded }) && monotonicSeconds() < until { OS.sleep(seconds: 0.005) }
     }
 
+    /// Like `stop`, but a host that is down: connections are refused until the server is gone,
+    /// and the port cannot meanwhile be taken by another server (a test running alongside).
+    public func goDown() {
+        lock.withLock { holdsPort = true }
+        stop()
+    }
+
     private var isStopped: Bool { lock.withLock { stopped } }
 
     private func acceptLoop() {
@@ -99,7 +109,13 @@ public final class EmulatorServer: @unchecked Sendable {
             }
         }
         listener.close()
-        lock.withLock { loopEnded = true }
+        // At once after the close, from this thread: the port is free for the least time.
+        var hold: Socket?
+        if lock.withLock({ holdsPort }) { hold = try? Socket.holding(host: host, port: port) }
+        lock.withLock {
+            tombstone = hold
+            loopEnded = true
+        }
     }
 
     /// The one `Host` this server answers to, e.g. `127.0.0.1:53682` or `[::1]:53682`: a web page

@@ -14,9 +14,9 @@ extension CLITests {
         return try #require(answer.headers["location"])
     }
 
-    @Test func urlPrintsTheAuthorizationURLAndWithJSONItsStateAndRedirect() throws {
+    @Test func urlPrintsTheAuthorizationURLAndWithJSONItsStateAndRedirect() async throws {
         let harness = try LoginHarness()
-        let text = try run(["url", "googlecalendar"], environment: harness.environment)
+        let text = try await run(["url", "googlecalendar"], environment: harness.environment)
         #expect(text.status == 0, "stderr: \(text.stderr)")
         let url = try #require(URLComponents(string: text.stdout.trimmingCharacters(in: .newlines)))
         let query = Dictionary(uniqueKeysWithValues: (url.queryItems ?? []).map { ($0.name, $0.value ?? "") })
@@ -25,28 +25,28 @@ extension CLITests {
         #expect(query["scope"] == "https://www.googleapis.com/auth/calendar")
         #expect(query["state"]?.count == 43 && query["access_type"] == "offline" && query["prompt"] == "consent")
 
-        let json = try JSONValue.parse(Data(try run(["url", "gmail", "--json", "--redirect-uri", "https://app.example/cb"],
+        let json = try JSONValue.parse(Data(try await run(["url", "gmail", "--json", "--redirect-uri", "https://app.example/cb"],
                                                     environment: harness.environment).stdout.utf8))
         let jsonURL = try #require(json["url"]?.stringValue.flatMap(URLComponents.init(string:)))
         #expect(jsonURL.queryItems?.first { $0.name == "state" }?.value == json["state"]?.stringValue)
         #expect(json["redirectUri"] == .string("https://app.example/cb"))
         #expect(jsonURL.queryItems?.first { $0.name == "redirect_uri" }?.value == "https://app.example/cb")
 
-        let plain = try run(["url", "gmail", "--redirect-uri", "http://app.example/cb"], environment: harness.environment)
+        let plain = try await run(["url", "gmail", "--redirect-uri", "http://app.example/cb"], environment: harness.environment)
         #expect(plain.status == 64 && plain.stderr.contains("plain http:// is refused"))
-        let noClient = try run(["url", "gmail"], environment: ["HOME": harness.directory.path])
+        let noClient = try await run(["url", "gmail"], environment: ["HOME": harness.directory.path])
         #expect(noClient.status == 64 && noClient.stderr.contains("CEAUTH_CLIENT_ID"))
     }
 
     /// The whole address or the bare code, on standard input; never on the command line.
     @Test(arguments: [true, false])
-    func createTakesTheCodeFromStandardInput(wholeAddress: Bool) throws {
+    func createTakesTheCodeFromStandardInput(wholeAddress: Bool) async throws {
         let harness = try LoginHarness()
-        let url = try JSONValue.parse(Data(try run(["url", "gmail", "--json", "--redirect-uri", Self.ownRedirect],
+        let url = try JSONValue.parse(Data(try await run(["url", "gmail", "--json", "--redirect-uri", Self.ownRedirect],
                                                    environment: harness.environment).stdout.utf8))["url"]!.stringValue!
         let location = try consent(url)
         let code = try #require(URLComponents(string: location)?.queryItems?.first { $0.name == "code" }?.value)
-        let run = try run(["create", "gmail", "--redirect-uri", Self.ownRedirect, "--json", "--name", "web-app"],
+        let run = try await run(["create", "gmail", "--redirect-uri", Self.ownRedirect, "--json", "--name", "web-app"],
                           environment: harness.environment, input: (wholeAddress ? location : code) + "\n")
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let json = try JSONValue.parse(Data(run.stdout.utf8))
@@ -57,7 +57,7 @@ extension CLITests {
         expectNoSecrets(run, allowToken: "INSTANCETOKEN")
     }
 
-    @Test func createRefusesAnErrorAnotherIssuerOrNothingAndSendsNothing() throws {
+    @Test func createRefusesAnErrorAnotherIssuerOrNothingAndSendsNothing() async throws {
         let harness = try LoginHarness()
         let cases: [(String, Int32, String)] = [
             ("\(Self.ownRedirect)?error=access_denied&state=s", 3, "consent was denied"),
@@ -69,23 +69,23 @@ extension CLITests {
              "the permission https://www.googleapis.com/auth/gmail.settings.basic was not granted"),
         ]
         for (input, status, saying) in cases {
-            let run = try run(["create", "gmail", "--redirect-uri", Self.ownRedirect], environment: harness.environment, input: input + "\n")
+            let run = try await run(["create", "gmail", "--redirect-uri", Self.ownRedirect], environment: harness.environment, input: input + "\n")
             #expect(run.status == status, "for \(input.debugDescription): \(run.stderr)")
             #expect(run.stderr.contains(saying), "for \(input.debugDescription): \(run.stderr)")
         }
         #expect(harness.cloudElements.postCount == 0)
     }
 
-    @Test func dryRunsShowTheRequestWithSecretsAsReferencesAndSendNothing() throws {
+    @Test func dryRunsShowTheRequestWithSecretsAsReferencesAndSendNothing() async throws {
         let harness = try LoginHarness()
-        let create = try run(["create", "googlecalendar", "--redirect-uri", Self.ownRedirect, "--dry-run"], environment: harness.environment)
+        let create = try await run(["create", "googlecalendar", "--redirect-uri", Self.ownRedirect, "--dry-run"], environment: harness.environment)
         #expect(create.status == 0, "stderr: \(create.stderr)")
         #expect(create.stdout.hasPrefix("POST \(harness.cloudElements.baseURL)/instances\n"))
         #expect(create.stdout.contains("Authorization: User $CEAUTH_USER_SECRET, Organization $CEAUTH_ORG_SECRET"))
         #expect(create.stdout.contains("\"oauth.api.secret\":\"$CEAUTH_CLIENT_SECRET\""))
         #expect(create.stdout.contains("<the authorization code from standard input>"))
         #expect(create.stdout.contains("\n# the same with curl:\ncurl -X POST "))
-        let login = try run(["login", "gmail", "--dry-run"], environment: harness.environment)
+        let login = try await run(["login", "gmail", "--dry-run"], environment: harness.environment)
         #expect(login.status == 0, "stderr: \(login.stderr)")
         #expect(login.stdout.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A%3Cfree%20port%3E%2F"))
         #expect(login.stdout.contains("\"code\":\"<the authorization code>\""))

@@ -6,10 +6,10 @@ import CEAuthSandbox
 /// `ceauth delete`: at Cloud Elements, then the keyfile entry; never without a yes.
 extension CLITests {
     /// Two instances from real logins; the keyfile text before any delete.
-    func twoInstances() throws -> (harness: LoginHarness, keep: Int64, drop: Int64) {
+    func twoInstances() async throws -> (harness: LoginHarness, keep: Int64, drop: Int64) {
         let harness = try LoginHarness()
-        let keep = try loggedIn(harness, element: "googlecalendar", name: "keep")
-        let drop = try loggedIn(harness, name: "drop")
+        let keep = try await loggedIn(harness, element: "googlecalendar", name: "keep")
+        let drop = try await loggedIn(harness, name: "drop")
         return (harness, keep, drop)
     }
 
@@ -17,10 +17,10 @@ extension CLITests {
         String(decoding: FileManager.default.contents(atPath: harness.keyfile) ?? Data(), as: UTF8.self)
     }
 
-    @Test func deleteWithYesDeletesAtCloudElementsAndFromTheKeyfileKeepingTheRest() throws {
-        let (harness, keep, drop) = try twoInstances()
+    @Test func deleteWithYesDeletesAtCloudElementsAndFromTheKeyfileKeepingTheRest() async throws {
+        let (harness, keep, drop) = try await twoInstances()
         let keptEntry = try #require(KeyfileDocument.entries(Data(keyfileText(harness).utf8)).first)
-        let run = try run(["delete", "drop", "--yes", "--json"], environment: harness.environment)
+        let run = try await run(["delete", "drop", "--yes", "--json"], environment: harness.environment)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(harness.cloudElements.calls.current == ["DELETE /elements/api-v2/instances/\(drop)"])
         #expect(harness.cloudElements.instances.current[drop] == nil && harness.cloudElements.instances.current[keep] != nil)
@@ -31,19 +31,19 @@ extension CLITests {
         expectNoSecrets(run)
     }
 
-    @Test func withoutATerminalAndWithoutYesNothingIsSent() throws {
-        let (harness, _, _) = try twoInstances()
+    @Test func withoutATerminalAndWithoutYesNothingIsSent() async throws {
+        let (harness, _, _) = try await twoInstances()
         let before = keyfileText(harness)
-        let run = try run(["delete", "drop"], environment: harness.environment)
+        let run = try await run(["delete", "drop"], environment: harness.environment)
         #expect(run.status == 64)
         #expect(run.stderr.contains("there is no terminal to ask on, so nothing was deleted; pass --yes"))
         #expect(harness.cloudElements.calls.current.isEmpty)
         #expect(keyfileText(harness) == before)
     }
 
-    @Test func localOnlyForgetsWithoutCallingAndGoneAtCloudElementsStillLeaves() throws {
-        let (harness, keep, drop) = try twoInstances()
-        let local = try run(["delete", "drop", "--local-only", "--yes"], environment: [
+    @Test func localOnlyForgetsWithoutCallingAndGoneAtCloudElementsStillLeaves() async throws {
+        let (harness, keep, drop) = try await twoInstances()
+        let local = try await run(["delete", "drop", "--local-only", "--yes"], environment: [
             "XDG_CONFIG_HOME": harness.environment["XDG_CONFIG_HOME"]!, "HOME": harness.directory.path,
         ])
         #expect(local.status == 0, "stderr: \(local.stderr)")
@@ -51,22 +51,22 @@ extension CLITests {
         #expect(harness.cloudElements.instances.current[drop] != nil)
         // Deleted in the console meanwhile: DELETE answers 404, and the entry still goes.
         harness.cloudElements.instances.with { $0[keep] = nil }
-        let gone = try run(["delete", "keep", "--yes"], environment: harness.environment)
+        let gone = try await run(["delete", "keep", "--yes"], environment: harness.environment)
         #expect(gone.status == 0, "stderr: \(gone.stderr)")
         #expect(gone.stderr.contains("Cloud Elements no longer had 'keep'"))
         #expect(harness.keyfileEntries().isEmpty)
     }
 
-    @Test func aRefusedOrUnreachableDeleteKeepsTheEntry() throws {
-        let (harness, _, _) = try twoInstances()
+    @Test func aRefusedOrUnreachableDeleteKeepsTheEntry() async throws {
+        let (harness, _, _) = try await twoInstances()
         let before = keyfileText(harness)
         var wrong = harness.environment
         wrong["CEAUTH_ORG_SECRET"] = "ORGSECRET-not-the-right-one"
-        let refused = try run(["delete", "drop", "--yes"], environment: wrong)
+        let refused = try await run(["delete", "drop", "--yes"], environment: wrong)
         #expect(refused.status == 4)
         #expect(refused.stderr.contains("refused DELETE /instances/"))
-        harness.cloudElements.stop()
-        let down = try run(["delete", "drop", "--yes"], environment: harness.environment)
+        harness.cloudElements.goDown()
+        let down = try await run(["delete", "drop", "--yes"], environment: harness.environment)
         #expect(down.status == 5)
         #expect(keyfileText(harness) == before)
         expectNoSecrets(down)
@@ -75,9 +75,9 @@ extension CLITests {
 
     /// --dry-run sends nothing and prints secrets as references; its curl command, run with the
     /// same environment, is the same request.
-    @Test func dryRunPrintsTheRequestAndACurlCommandThatWorks() throws {
-        let (harness, _, drop) = try twoInstances()
-        let run = try run(["delete", "drop", "--dry-run"], environment: harness.environment)
+    @Test func dryRunPrintsTheRequestAndACurlCommandThatWorks() async throws {
+        let (harness, _, drop) = try await twoInstances()
+        let run = try await run(["delete", "drop", "--dry-run"], environment: harness.environment)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(harness.cloudElements.calls.current.isEmpty)
         #expect(run.stdout.hasPrefix("DELETE \(harness.cloudElements.baseURL)/instances/\(drop)\n"))
@@ -85,7 +85,7 @@ extension CLITests {
         expectNoSecrets(run)
         let curl = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("curl ") })
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") else { return }
-        let shell = try self.run(["-c", String(curl) + " -s -o /dev/null -w '%{http_code}'"], environment: harness.environment,
+        let shell = try await self.run(["-c", String(curl) + " -s -o /dev/null -w '%{http_code}'"], environment: harness.environment,
                                  executable: "/bin/sh")
         #expect(shell.stdout == "200")
         #expect(harness.cloudElements.calls.current == ["DELETE /elements/api-v2/instances/\(drop)"])
@@ -93,11 +93,11 @@ extension CLITests {
 
     /// On a terminal (a real pty, from script(1)), ceauth asks; "y" deletes, anything else does not.
     @Test(arguments: [("y\n", true), ("n\n", false), ("\n", false)])
-    func onATerminalItAsks(answer: String, deletes: Bool) throws {
+    func onATerminalItAsks(answer: String, deletes: Bool) async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
-        let (harness, _, drop) = try twoInstances()
+        let (harness, _, drop) = try await twoInstances()
         let command = "'\(CLITests.binary)' delete drop"
-        let run = try run(["-qec", command, "/dev/null"], environment: harness.environment, executable: "/usr/bin/script",
+        let run = try await run(["-qec", command, "/dev/null"], environment: harness.environment, executable: "/usr/bin/script",
                           input: answer)
         #expect(run.stdout.contains("Delete 'drop' (id \(drop), gmail, 127.0.0.1) at Cloud Elements and from the keyfile? [y/N]"))
         #expect(run.status == (deletes ? 0 : 1), "output: \(run.stdout)")

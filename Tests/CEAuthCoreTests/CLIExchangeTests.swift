@@ -22,12 +22,12 @@ extension CLITests {
     }
 
     @Test(arguments: [("gmail", false), ("googlecalendar", true)])
-    func localExchangeRedeemsWithPKCEAndHandsCloudElementsTheRefreshToken(element: String, events: Bool) throws {
+    func localExchangeRedeemsWithPKCEAndHandsCloudElementsTheRefreshToken(element: String, events: Bool) async throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
         var arguments = ["login", element, "--exchange", "local", "--no-browser", "--json"]
         if events { arguments += ["--events-url", "https://hooks.example.com/ce"] }
-        let run = try run(arguments, environment: harness.environment, browser: browser)
+        let run = try await run(arguments, environment: harness.environment, browser: browser)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         // The authorization URL carried an S256 challenge of 43 characters.
         let query = try #require(harness.google.authorizationRequests.current.first)
@@ -62,7 +62,7 @@ extension CLITests {
 
     /// RFC 9700's code injection: another client's code, obtained with its own challenge and
     /// delivered with this sign-in's (leaked) state, fails at redemption; nothing is created.
-    @Test func anInjectedCodeIsRefusedAtRedemption() throws {
+    @Test func anInjectedCodeIsRefusedAtRedemption() async throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
         let authorize = harness.google.authorizeURL
@@ -81,7 +81,7 @@ extension CLITests {
             return redirect + "?" + FormEncoding.query([("state", state), ("code", code), ("scope", CLITests.gmailScopes.joined(separator: " ")),
                                                         ("iss", "https://accounts.google.com")])
         }
-        let run = try run(["login", "gmail", "--exchange", "local", "--no-browser"], environment: harness.environment, browser: browser)
+        let run = try await run(["login", "gmail", "--exchange", "local", "--no-browser"], environment: harness.environment, browser: browser)
         #expect(run.status == 3, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("Invalid code verifier") && run.stderr.contains("code injection"))
         #expect(run.stderr.contains("Nothing was created"))
@@ -93,10 +93,10 @@ extension CLITests {
     }
 
     @Test(arguments: ["cloud-elements", "local"])
-    func aPartialGrantFromTheRedirectIsRefusedInBothModes(mode: String) throws {
+    func aPartialGrantFromTheRedirectIsRefusedInBothModes(mode: String) async throws {
         let harness = try LoginHarness(google: .grant(["https://mail.google.com/"]))
         let browser = TestBrowser()
-        let run = try run(["login", "gmail", "--exchange", mode, "--no-browser"], environment: harness.environment, browser: browser)
+        let run = try await run(["login", "gmail", "--exchange", mode, "--no-browser"], environment: harness.environment, browser: browser)
         #expect(run.status == 3, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("the permission https://www.googleapis.com/auth/gmail.settings.basic was not granted"))
         #expect(run.stderr.contains("leave every permission ticked"))
@@ -109,10 +109,10 @@ extension CLITests {
     }
 
     /// Only the token response shows the partial grant: the refresh token is revoked, nothing created.
-    @Test func aPartialGrantInTheTokenResponseIsRevokedAndRefused() throws {
+    @Test func aPartialGrantInTheTokenResponseIsRevokedAndRefused() async throws {
         let harness = try LoginHarness()
         harness.google.tokenScopeOverride.with { $0 = ["https://mail.google.com/"] }
-        let run = try run(["login", "gmail", "--exchange", "local", "--no-browser"], environment: harness.environment, browser: TestBrowser())
+        let run = try await run(["login", "gmail", "--exchange", "local", "--no-browser"], environment: harness.environment, browser: TestBrowser())
         #expect(run.status == 3, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("gmail.settings.basic was not granted"))
         #expect(run.stderr.contains("Revoked the Google token ceauth received"))
@@ -124,12 +124,12 @@ extension CLITests {
     }
 
     /// Equivalent spellings (no trailing slash, Google's short forms) and extra scopes pass.
-    @Test func equivalentScopeSpellingsAndMoreThanAskedAreAccepted() throws {
+    @Test func equivalentScopeSpellingsAndMoreThanAskedAreAccepted() async throws {
         let harness = try LoginHarness()
         harness.google.tokenScopeOverride.with {
             $0 = ["openid", "email", "https://mail.google.com", "https://www.googleapis.com/auth/gmail.settings.basic"]
         }
-        let run = try run(["login", "gmail", "--exchange", "local", "--no-browser", "--scope", "email",
+        let run = try await run(["login", "gmail", "--exchange", "local", "--no-browser", "--scope", "email",
                            "--scope", "https://mail.google.com/ https://www.googleapis.com/auth/gmail.settings.basic"],
                           environment: harness.environment, browser: TestBrowser())
         #expect(run.status == 0, "stderr: \(run.stderr)")
@@ -138,7 +138,7 @@ extension CLITests {
         #expect(Scopes.missing(required: ["https://mail.google.com/"], granted: ["https://mail.google.com/extra"]) == ["https://mail.google.com/"])
     }
 
-    @Test func noRefreshTokenIsAnErrorThatSaysWhy() throws {
+    @Test func noRefreshTokenIsAnErrorThatSaysWhy() async throws {
         let harness = try LoginHarness()
         // A template without prompt=consent: Google gives no refresh token (the account granted before).
         let templates = TemporaryDirectory()
@@ -146,7 +146,7 @@ extension CLITests {
         let source = try String(contentsOfFile: repository.path + "/Templates/gmail.json", encoding: .utf8)
         try source.replacingOccurrences(of: "\"prompt\": \"consent\"", with: "\"include_granted_scopes\": \"true\"")
             .write(toFile: templates.path + "/gmail.json", atomically: true, encoding: .utf8)
-        let run = try run(["login", "gmail", "--exchange", "local", "--no-browser", "--templates", templates.path],
+        let run = try await run(["login", "gmail", "--exchange", "local", "--no-browser", "--templates", templates.path],
                           environment: harness.environment, browser: TestBrowser())
         #expect(run.status == 3, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("Google gave no refresh token"))
@@ -156,9 +156,9 @@ extension CLITests {
         expectNoGoogleTokens(run, harness)
     }
 
-    @Test func aCloudElementsRefusalRevokesTheGrantButNoAnswerDoesNot() throws {
+    @Test func aCloudElementsRefusalRevokesTheGrantButNoAnswerDoesNot() async throws {
         let refused = try LoginHarness(cloudElements: .fail(status: 400, body: Data(#"{"message":"Bad configuration","requestId":"r1"}"#.utf8)))
-        let run = try run(["login", "gmail", "--exchange", "local", "--no-browser"], environment: refused.environment, browser: TestBrowser())
+        let run = try await run(["login", "gmail", "--exchange", "local", "--no-browser"], environment: refused.environment, browser: TestBrowser())
         #expect(run.status == 4, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("Revoked the Google token ceauth received, since the instance was not created"))
         let revoked = refused.google.revocations.current
@@ -166,7 +166,7 @@ extension CLITests {
         expectNoGoogleTokens(run, refused)
 
         let hung = try LoginHarness(cloudElements: .hang)
-        let silent = try self.run(["login", "gmail", "--exchange", "local", "--no-browser", "--request-timeout", "2"],
+        let silent = try await self.run(["login", "gmail", "--exchange", "local", "--no-browser", "--request-timeout", "2"],
                                   environment: hung.environment, browser: TestBrowser())
         #expect(silent.status == 7, "stderr: \(silent.stderr)")
         #expect(silent.stderr.contains("was not revoked: the instance may exist"))
@@ -174,10 +174,10 @@ extension CLITests {
         expectNoGoogleTokens(silent, hung)
     }
 
-    @Test func aRefreshTokenThatExpiresIsAnnounced() throws {
+    @Test func aRefreshTokenThatExpiresIsAnnounced() async throws {
         let harness = try LoginHarness()
         harness.google.refreshTokenLifetime.with { $0 = 604_800 }
-        let run = try run(["login", "googlecalendar", "--exchange", "local", "--no-browser"], environment: harness.environment,
+        let run = try await run(["login", "googlecalendar", "--exchange", "local", "--no-browser"], environment: harness.environment,
                           browser: TestBrowser())
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("Google says this refresh token expires in 7 days"))
@@ -185,15 +185,15 @@ extension CLITests {
     }
 
     /// --update, a profile's `exchange = local`, and --dry-run.
-    @Test func localExchangeWorksWithUpdateProfilesAndDryRun() throws {
+    @Test func localExchangeWorksWithUpdateProfilesAndDryRun() async throws {
         let harness = try LoginHarness()
         var environment = harness.environment
-        let set = try run(["config", "set", "exchange", "local"], environment: environment)
+        let set = try await run(["config", "set", "exchange", "local"], environment: environment)
         #expect(set.status == 0, "stderr: \(set.stderr)")
-        let created = try run(["login", "gmail", "--no-browser", "--name", "pkce-mail"], environment: environment, browser: TestBrowser())
+        let created = try await run(["login", "gmail", "--no-browser", "--name", "pkce-mail"], environment: environment, browser: TestBrowser())
         #expect(created.status == 0, "stderr: \(created.stderr)")
         #expect(harness.google.authorizationRequests.current.last?["code_challenge"] != nil, "the profile's exchange = local applies")
-        let updated = try run(["login", "gmail", "--no-browser", "--update", "pkce-mail"], environment: environment, browser: TestBrowser())
+        let updated = try await run(["login", "gmail", "--no-browser", "--update", "pkce-mail"], environment: environment, browser: TestBrowser())
         #expect(updated.status == 0, "stderr: \(updated.stderr)")
         #expect(harness.cloudElements.calls.current.contains { $0.hasPrefix("PUT /elements/api-v2/instances/") })
         #expect(harness.cloudElements.bodies.current.last?["externalAuthentication"] == .string("initial"))
@@ -201,23 +201,23 @@ extension CLITests {
         expectNoGoogleTokens(updated, harness)
         // A flag wins over the profile.
         environment["CEAUTH_PROFILE"] = nil
-        let dry = try run(["login", "gmail", "--exchange", "local", "--dry-run"], environment: environment)
+        let dry = try await run(["login", "gmail", "--exchange", "local", "--dry-run"], environment: environment)
         #expect(dry.status == 0, "stderr: \(dry.stderr)")
         #expect(dry.stdout.contains("code_challenge_method=S256"))
         #expect(dry.stdout.contains("client_secret=$CEAUTH_CLIENT_SECRET") && dry.stdout.contains("code_verifier="))
         #expect(dry.stdout.contains("\"externalAuthentication\":\"initial\""))
         #expect(harness.google.tokenRequests.current == ceauthTokenForms(harness).count + harness.google.tokenForms.current.filter { $0["grant_type"] == "refresh_token" }.count)
-        let cloud = try run(["login", "gmail", "--exchange", "cloud-elements", "--dry-run"], environment: environment)
+        let cloud = try await run(["login", "gmail", "--exchange", "cloud-elements", "--dry-run"], environment: environment)
         #expect(!cloud.stdout.contains("code_challenge"))
-        let wrong = try run(["login", "gmail", "--exchange", "server"], environment: environment)
+        let wrong = try await run(["login", "gmail", "--exchange", "server"], environment: environment)
         #expect(wrong.status == 64 && wrong.stderr.contains("give cloud-elements"))
         expectNoSecrets(dry)
     }
 
     /// --paste: the pasted address's code is redeemed with this run's verifier, like the listener's.
-    @Test func localExchangeWithAPastedAddress() throws {
+    @Test func localExchangeWithAPastedAddress() async throws {
         let harness = try LoginHarness()
-        let run = try run(["login", "gmail", "--exchange", "local", "--paste", "--no-browser"], environment: harness.environment,
+        let run = try await run(["login", "gmail", "--exchange", "local", "--paste", "--no-browser"], environment: harness.environment,
                           paste: Self.pasteLines)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(ceauthTokenForms(harness).count == 1)
@@ -225,10 +225,10 @@ extension CLITests {
         expectNoGoogleTokens(run, harness)
     }
 
-    @Test func localExchangeInTheSandboxThroughTheConsentPage() throws {
+    @Test func localExchangeInTheSandboxThroughTheConsentPage() async throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
-        let run = try run(["login", "gmail", "--sandbox", "--exchange", "local", "--no-browser"], environment: bareEnvironment(harness), browser: browser)
+        let run = try await run(["login", "gmail", "--sandbox", "--exchange", "local", "--no-browser"], environment: bareEnvironment(harness), browser: browser)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(browser.consentPage.current != nil)
         #expect(run.stderr.contains("PKCE verifier"))
@@ -236,7 +236,7 @@ extension CLITests {
         // Unticking a permission on the consent page is a partial grant.
         let partial = TestBrowser()
         partial.untick = ["https://mail.google.com/"]
-        let refused = try self.run(["login", "gmail", "--sandbox", "--no-browser"], environment: bareEnvironment(harness), browser: partial)
+        let refused = try await self.run(["login", "gmail", "--sandbox", "--no-browser"], environment: bareEnvironment(harness), browser: partial)
         #expect(refused.status == 3, "stderr: \(refused.stderr)")
         #expect(refused.stderr.contains("the permission https://mail.google.com/ was not granted"))
     }

@@ -6,7 +6,7 @@ import CEAuthSandbox
 /// The binary on a host whose loopback has no IPv4 address, made real with a network
 /// namespace (needs root or user namespaces; skipped where neither is available).
 extension CLITests {
-    @Test func onAHostWithoutIPv4LoopbackTheRedirectComesBackOnIPv6() throws {
+    @Test func onAHostWithoutIPv4LoopbackTheRedirectComesBackOnIPv6() async throws {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         probe.arguments = ["unshare", "-n", "sh", "-c", "ip link set lo up && ip addr del 127.0.0.1/8 dev lo && command -v python3"]
@@ -43,7 +43,7 @@ extension CLITests {
         env["CEAUTH_BASE_URL"] = "http://localhost:9/elements/api-v2"
         env["CEAUTH_AUTHORIZE_URL"] = "http://[::1]:9/auth"
         let script = "ip link set lo up && ip addr del 127.0.0.1/8 dev lo && exec \"$0\" \"$@\""
-        let run = try run(["unshare", "-n", "sh", "-c", script, Self.binary, "login", "gmail", "--timeout", "20", "--no-preflight"],
+        let run = try await run(["unshare", "-n", "sh", "-c", script, Self.binary, "login", "gmail", "--timeout", "20", "--no-preflight"],
                           environment: env, executable: "/usr/bin/env")
         #expect(run.status == 5, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("Waiting for the redirect to http://[::1]:"))

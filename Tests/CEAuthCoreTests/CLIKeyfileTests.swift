@@ -5,7 +5,7 @@ import CEAuthSandbox
 
 /// The keyfile under real processes: runs at the same moment, and a run killed mid-save.
 extension CLITests {
-    @Test func runsSavingAtTheSameMomentAllLand() throws {
+    @Test func runsSavingAtTheSameMomentAllLand() async throws {
         let harness = try LoginHarness()
         // Cloud Elements answers only once all four have asked: the saves start together.
         harness.cloudElements.answerTogether.with { $0 = 4 }
@@ -13,15 +13,15 @@ extension CLITests {
         let environment = harness.environment
         let threads = ["gmail", "googlecalendar", "gmail", "googlecalendar"].map { element in
             Thread { [self] in
-                if let run = try? self.run(["login", element, "--no-browser", "--json"], environment: environment,
-                                           browser: TestBrowser()) {
+                if let run = try? self.runWaiting(["login", element, "--no-browser", "--json"], environment: environment,
+                                                  browser: TestBrowser()) {
                     runs.with { $0.append(run) }
                 }
             }
         }
         threads.forEach { $0.start() }
         let until = monotonicSeconds() + 60
-        while runs.current.count < 4 && monotonicSeconds() < until { usleep(20_000) }
+        while runs.current.count < 4 && monotonicSeconds() < until { try await Task.sleep(nanoseconds: 20_000_000) }
         #expect(runs.current.map(\.status) == [0, 0, 0, 0], "\(runs.current.map(\.stderr))")
         let saved = harness.keyfileEntries()
         #expect(saved.count == 4)
@@ -63,9 +63,9 @@ extension CLITests {
         return library
     }
 
-    @Test func aRunKilledBetweenWritingAndRenamingLeavesTheOldKeyfileWhole() throws {
+    @Test func aRunKilledBetweenWritingAndRenamingLeavesTheOldKeyfileWhole() async throws {
         let harness = try LoginHarness()
-        let first = try run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
+        let first = try await run(["login", "gmail", "--no-browser"], environment: harness.environment, browser: TestBrowser())
         #expect(first.status == 0, "stderr: \(first.stderr)")
         let before = try #require(FileManager.default.contents(atPath: harness.keyfile))
 
@@ -74,7 +74,7 @@ extension CLITests {
         var env = harness.environment
         env["LD_PRELOAD"] = try Self.renameTrap(in: directory.path)
         env["CEAUTH_TEST_RENAME_MARKER"] = marker
-        let killed = try run(["login", "googlecalendar", "--no-browser"], environment: env, afterURL: { pid, url in
+        let killed = try await run(["login", "googlecalendar", "--no-browser"], environment: env, afterURL: { pid, url in
             let browser = TestBrowser()
             Thread { browser.visit(url) }.start()
             let until = monotonicSeconds() + 20
@@ -93,7 +93,7 @@ extension CLITests {
         #expect(harness.cloudElements.postCount == 2)
 
         // The lock died with the process: the next run saves at once and clears the leftover.
-        let next = try run(["login", "googlecalendar", "--no-browser"], environment: harness.environment, browser: TestBrowser(), limit: 20)
+        let next = try await run(["login", "googlecalendar", "--no-browser"], environment: harness.environment, browser: TestBrowser(), limit: 20)
         #expect(next.status == 0, "stderr: \(next.stderr)")
         #expect(harness.keyfileEntries().count == 2)
         #expect(access(temporary, F_OK) != 0, "the killed run's temporary file is still there")

@@ -14,9 +14,9 @@ extension CLITests {
         return "hello\n" + (forged.string ?? "") + "\n" + location + "\n"
     }
 
-    @Test func pastedFromAPipeAfterAWrongOneTheRightAddressWins() throws {
+    @Test func pastedFromAPipeAfterAWrongOneTheRightAddressWins() async throws {
         let harness = try LoginHarness()
-        let run = try run(["login", "gmail", "--paste", "--no-browser", "--json"], environment: harness.environment,
+        let run = try await run(["login", "gmail", "--paste", "--no-browser", "--json"], environment: harness.environment,
                           paste: Self.pasteLines)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("Or paste here the address the browser ended on"))
@@ -27,10 +27,10 @@ extension CLITests {
         expectNoSecrets(run, allowToken: "INSTANCETOKEN")
     }
 
-    @Test func pastedAtATerminal() throws {
+    @Test func pastedAtATerminal() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
         let harness = try LoginHarness()
-        let run = try run(["-qefc", "'\(CLITests.binary)' login googlecalendar --paste --no-browser", "/dev/null"],
+        let run = try await run(["-qefc", "'\(CLITests.binary)' login googlecalendar --paste --no-browser", "/dev/null"],
                           environment: harness.environment, executable: "/usr/bin/script", paste: Self.pasteLines)
         #expect(run.status == 0, "output: \(run.stdout)")
         #expect(run.stdout.contains("is not this sign-in's"))
@@ -39,18 +39,18 @@ extension CLITests {
     }
 
     /// The browser's redirect reaches the listener while only a wrong address was pasted.
-    @Test func theListenerStillWinsWhilePastesAreWrong() throws {
+    @Test func theListenerStillWinsWhilePastesAreWrong() async throws {
         let harness = try LoginHarness()
-        let run = try run(["login", "gmail", "--paste", "--no-browser"], environment: harness.environment, browser: TestBrowser(),
+        let run = try await run(["login", "gmail", "--paste", "--no-browser"], environment: harness.environment, browser: TestBrowser(),
                           paste: { _ in "http://127.0.0.1:1/?code=x&state=wrong\n" })
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(harness.keyfileEntries().count == 1)
         #expect(harness.cloudElements.postCount == 1)
     }
 
-    @Test func aPastedDenialEndsTheWaitLikeARedirect() throws {
+    @Test func aPastedDenialEndsTheWaitLikeARedirect() async throws {
         let harness = try LoginHarness(google: .deny)
-        let run = try run(["login", "gmail", "--paste", "--no-browser"], environment: harness.environment, paste: { url in
+        let run = try await run(["login", "gmail", "--paste", "--no-browser"], environment: harness.environment, paste: { url in
             (try? RawHTTP.request(url.absoluteString).headers["location"]).flatMap { $0 }.map { $0 + "\n" } ?? ""
         })
         #expect(run.status == 3, "stderr: \(run.stderr)")

@@ -11,7 +11,7 @@ extension CLITests {
         (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).sorted()
     }
 
-    @Test func aLoginWritesTheKeyfileAndNothingElse() throws {
+    @Test func aLoginWritesTheKeyfileAndNothingElse() async throws {
         let harness = try LoginHarness()
         let home = harness.directory.path + "/home", work = harness.directory.path + "/work"
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
@@ -20,7 +20,7 @@ extension CLITests {
         env["HOME"] = home
         env["XDG_CONFIG_HOME"] = nil
         env["TMPDIR"] = work
-        let run = try run(["login", "gmail", "--no-browser"], environment: env, browser: TestBrowser())
+        let run = try await run(["login", "gmail", "--no-browser"], environment: env, browser: TestBrowser())
         #expect(run.status == 0, "stderr: \(run.stderr)")
         // URLSession used to leave ~/.cache/org.swift.foundation.URLCache and ~/.local/share behind.
         #expect(Self.files(under: home) == [".config", ".config/ceauth", ".config/ceauth/keys.json", ".config/ceauth/keys.json.lock"])
@@ -44,13 +44,13 @@ extension CLITests {
 
     /// Runs `arguments` in a mount namespace where an empty tmpfs covers the toolchain folder.
     func runWithoutToolchain(_ arguments: [String], environment: [String: String], browser: TestBrowser? = nil,
-                             toolchain: String) throws -> Run {
+                             toolchain: String) async throws -> Run {
         let script = "mount -t tmpfs none \"$0\" && test ! -e \"$0/usr/lib/swift\" && exec \"$@\""
-        return try run(["-m", "sh", "-c", script, toolchain] + arguments, environment: environment, browser: browser,
+        return try await run(["-m", "sh", "-c", script, toolchain] + arguments, environment: environment, browser: browser,
                        executable: "/usr/bin/unshare")
     }
 
-    @Test func theReleaseBinaryRunsWithoutTheSwiftToolchain() throws {
+    @Test func theReleaseBinaryRunsWithoutTheSwiftToolchain() async throws {
         let release = Self.packageRoot + "/dist/ceauth"
         guard FileManager.default.isExecutableFile(atPath: release) else {
             print("skipped: \(release) is not built (bash Scripts/release builds it; .ci/run does)")
@@ -62,17 +62,17 @@ extension CLITests {
             return
         }
         // The control: the debug build needs the toolchain's libraries, and fails without them.
-        let debug = try runWithoutToolchain([CLITests.binary, "--version"], environment: [:], toolchain: toolchain)
+        let debug = try await runWithoutToolchain([CLITests.binary, "--version"], environment: [:], toolchain: toolchain)
         #expect(debug.status == 127, "the debug binary ran without its toolchain, so the toolchain was not hidden: \(debug.stderr)")
 
-        let help = try runWithoutToolchain([release, "--help"], environment: [:], toolchain: toolchain)
+        let help = try await runWithoutToolchain([release, "--help"], environment: [:], toolchain: toolchain)
         #expect(help.status == 0, "stderr: \(help.stderr)")
         #expect(help.stdout.contains("USAGE: ceauth"))
-        let version = try runWithoutToolchain([release, "--version"], environment: [:], toolchain: toolchain)
+        let version = try await runWithoutToolchain([release, "--version"], environment: [:], toolchain: toolchain)
         #expect(version.stdout.hasPrefix(BuildInfo.version + " (commit "))
 
         let harness = try LoginHarness()
-        let login = try runWithoutToolchain([release, "login", "googlecalendar", "--no-browser", "--json"],
+        let login = try await runWithoutToolchain([release, "login", "googlecalendar", "--no-browser", "--json"],
                                             environment: harness.environment, browser: TestBrowser(), toolchain: toolchain)
         #expect(login.status == 0, "stderr: \(login.stderr)")
         let json = try JSONValue.parse(Data(login.stdout.utf8))
@@ -83,22 +83,22 @@ extension CLITests {
 
     /// libcurl is loaded only when a command needs HTTP: without it, --version still works and
     /// login stops before the browser, saying what to install.
-    @Test func withoutLibcurlLoginSaysWhatToInstallAndOtherCommandsWork() throws {
+    @Test func withoutLibcurlLoginSaysWhatToInstallAndOtherCommandsWork() async throws {
         let libcurl = "/usr/lib/x86_64-linux-gnu/libcurl.so.4"
         guard geteuid() == 0, FileManager.default.fileExists(atPath: libcurl),
               FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
             print("skipped: cannot hide libcurl here (needs root, unshare -m and \(libcurl))")
             return
         }
-        func withoutLibcurl(_ arguments: [String], environment: [String: String]) throws -> Run {
+        func withoutLibcurl(_ arguments: [String], environment: [String: String]) async throws -> Run {
             let script = "mount --bind /dev/null \"$0\" && exec \"$@\""
-            return try run(["-m", "sh", "-c", script, libcurl, CLITests.binary] + arguments, environment: environment,
+            return try await run(["-m", "sh", "-c", script, libcurl, CLITests.binary] + arguments, environment: environment,
                            executable: "/usr/bin/unshare")
         }
-        let version = try withoutLibcurl(["--version"], environment: [:])
+        let version = try await withoutLibcurl(["--version"], environment: [:])
         #expect(version.status == 0, "stderr: \(version.stderr)")
         let harness = try LoginHarness()
-        let login = try withoutLibcurl(["login", "gmail", "--no-browser"], environment: harness.environment)
+        let login = try await withoutLibcurl(["login", "gmail", "--no-browser"], environment: harness.environment)
         #expect(login.status == 64, "stderr: \(login.stderr)")
         #expect(login.stderr.contains("ceauth talks to Cloud Elements through libcurl, and libcurl 4 cannot be loaded"))
         #expect(!login.stderr.contains("/o/oauth2/"), "the URL was printed: \(login.stderr)")

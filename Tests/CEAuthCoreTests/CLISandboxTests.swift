@@ -11,10 +11,10 @@ extension CLITests {
         harness.environment.filter { !$0.key.hasPrefix("CEAUTH_") }
     }
 
-    @Test func sandboxLoginWorksWithNoAccountsThroughTheConsentPage() throws {
+    @Test func sandboxLoginWorksWithNoAccountsThroughTheConsentPage() async throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
-        let run = try run(["login", "gmail", "--sandbox", "--no-browser", "--json"], environment: bareEnvironment(harness), browser: browser)
+        let run = try await run(["login", "gmail", "--sandbox", "--no-browser", "--json"], environment: bareEnvironment(harness), browser: browser)
         #expect(run.status == 0, "stderr: \(run.stderr)")
         // The person saw the element's scopes, with Allow and Deny, before any code existed.
         let consent = try #require(browser.consentPage.current)
@@ -34,11 +34,11 @@ extension CLITests {
         expectNoSecrets(run)
     }
 
-    @Test func sandboxDenyEndsOnTheFailurePageAndSavesNothing() throws {
+    @Test func sandboxDenyEndsOnTheFailurePageAndSavesNothing() async throws {
         let harness = try LoginHarness()
         let browser = TestBrowser()
         browser.consentDecision = "deny"
-        let run = try run(["login", "googlecalendar", "--sandbox", "--no-browser"], environment: bareEnvironment(harness), browser: browser)
+        let run = try await run(["login", "googlecalendar", "--sandbox", "--no-browser"], environment: bareEnvironment(harness), browser: browser)
         #expect(run.status == 3, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("consent was denied in the browser"))
         #expect(browser.page.current?.status == 400 || browser.page.current?.status == 403 || browser.page.current?.body.contains("denied") == true)
@@ -47,10 +47,10 @@ extension CLITests {
 
     /// A sandbox token never mixes with real ones: --sandbox reaches only sandbox instances (at
     /// this run's emulator), and a real instance is refused before anything is sent.
-    @Test func sandboxAndRealInstancesNeverMix() throws {
+    @Test func sandboxAndRealInstancesNeverMix() async throws {
         let harness = try LoginHarness()
-        let realID = try loggedIn(harness, name: "real-mail")
-        let sandbox = try run(["login", "gmail", "--sandbox", "--no-browser", "--json", "--name", "play-mail"],
+        let realID = try await loggedIn(harness, name: "real-mail")
+        let sandbox = try await run(["login", "gmail", "--sandbox", "--no-browser", "--json", "--name", "play-mail"],
                               environment: bareEnvironment(harness), browser: TestBrowser())
         #expect(sandbox.status == 0, "stderr: \(sandbox.stderr)")
         let sandboxID = try #require(try JSONValue.parse(Data(sandbox.stdout.utf8))["id"]?.integerValue)
@@ -58,12 +58,12 @@ extension CLITests {
         harness.cloudElements.calls.with { $0 = [] }
 
         // The sandbox instance, checked by a later run's emulator (it adopts the keyfile's entry).
-        let verified = try run(["verify", "--sandbox", "play-mail", "--json"], environment: bareEnvironment(harness))
+        let verified = try await run(["verify", "--sandbox", "play-mail", "--json"], environment: bareEnvironment(harness))
         #expect(verified.status == 0, "stderr: \(verified.stderr)")
         #expect(try JSONValue.parse(Data(verified.stdout.utf8))["works"] == .bool(true))
 
         // Its header carries the sandbox's published secrets, with no emulator started for it.
-        let header = try run(["header", "--sandbox", "play-mail"], environment: bareEnvironment(harness))
+        let header = try await run(["header", "--sandbox", "play-mail"], environment: bareEnvironment(harness))
         #expect(header.status == 0, "stderr: \(header.stderr)")
         #expect(header.stdout.hasPrefix("User \(SandboxSecrets.user), Organization \(SandboxSecrets.org), Element INSTANCETOKEN-"))
         #expect(!header.stderr.contains("Sandbox: emulated"))
@@ -71,37 +71,37 @@ extension CLITests {
         // A real instance under --sandbox: refused, nothing sent anywhere.
         for arguments in [["verify", "--sandbox", "real-mail"], ["token", "--sandbox", "real-mail"],
                           ["delete", "--sandbox", "real-mail", "--yes"], ["header", "--sandbox", "\(realID)"]] {
-            let refused = try run(arguments, environment: harness.environment)
+            let refused = try await run(arguments, environment: harness.environment)
             #expect(refused.status == 64, "\(arguments): \(refused.stderr)")
             #expect(refused.stderr.contains("is a real instance, not a sandbox one; run without --sandbox"), "\(arguments)")
         }
         #expect(harness.cloudElements.calls.current.isEmpty)
 
         // --all with --sandbox checks the sandbox's only; list --sandbox shows only them.
-        let all = try run(["verify", "--all", "--sandbox", "--json"], environment: bareEnvironment(harness))
+        let all = try await run(["verify", "--all", "--sandbox", "--json"], environment: bareEnvironment(harness))
         #expect(all.status == 0, "stderr: \(all.stderr)")
         #expect(try JSONValue.parse(Data(all.stdout.utf8)).arrayValue?.count == 1)
-        let listed = try run(["list", "--sandbox", "--json"], environment: bareEnvironment(harness))
+        let listed = try await run(["list", "--sandbox", "--json"], environment: bareEnvironment(harness))
         #expect(try JSONValue.parse(Data(listed.stdout.utf8)).arrayValue?.map { $0["name"] } == [.string("play-mail")])
-        let remote = try run(["list", "--remote", "--sandbox", "--json"], environment: bareEnvironment(harness))
+        let remote = try await run(["list", "--remote", "--sandbox", "--json"], environment: bareEnvironment(harness))
         #expect(remote.status == 0, "stderr: \(remote.stderr)")
         #expect(try JSONValue.parse(Data(remote.stdout.utf8)).arrayValue?.first?["inKeyfile"] == .bool(true))
         #expect(harness.cloudElements.calls.current.isEmpty)
 
         // The real one still works where it lives; the sandbox one is deleted at the sandbox.
-        #expect(try run(["verify", "real-mail"], environment: harness.environment).status == 0)
-        let deleted = try run(["delete", "--sandbox", "\(sandboxID)", "--yes"], environment: bareEnvironment(harness))
+        #expect(try await run(["verify", "real-mail"], environment: harness.environment).status == 0)
+        let deleted = try await run(["delete", "--sandbox", "\(sandboxID)", "--yes"], environment: bareEnvironment(harness))
         #expect(deleted.status == 0, "stderr: \(deleted.stderr)")
         #expect(harness.keyfileEntries().map { $0["name"] } == [.string("real-mail")])
         #expect(!harness.cloudElements.calls.current.contains { $0.hasPrefix("DELETE") })
     }
 
-    @Test func sandboxRefusesFlagsThatPointElsewhere() throws {
+    @Test func sandboxRefusesFlagsThatPointElsewhere() async throws {
         let harness = try LoginHarness()
         for arguments in [["login", "gmail", "--sandbox", "--base-url", "https://api.cloud-elements.com/elements/api-v2"],
                           ["login", "gmail", "--sandbox", "--env", "eu"], ["login", "gmail", "--sandbox", "--update", "x"],
                           ["list", "--remote", "--sandbox", "--env", "eu"]] {
-            let run = try run(arguments, environment: bareEnvironment(harness))
+            let run = try await run(arguments, environment: bareEnvironment(harness))
             #expect(run.status == 64, "\(arguments): \(run.stderr)")
             #expect(run.stderr.contains("--sandbox"))
         }
@@ -109,7 +109,7 @@ extension CLITests {
 
     /// `ceauth sandbox` for a script: prints the environment, serves a login with no person
     /// (--consent allow), keeps the instance for later commands, and stops cleanly on Ctrl-C.
-    @Test func sandboxServerServesScriptsUntilCtrlC() throws {
+    @Test func sandboxServerServesScriptsUntilCtrlC() async throws {
         let harness = try LoginHarness()
         let directory = TemporaryDirectory()
         var server: Process?
@@ -152,17 +152,17 @@ extension CLITests {
         #expect(environment["CEAUTH_TOKEN_URL"] != nil && environment["CEAUTH_REVOKE_URL"] != nil)
 
         // A second sandbox on the same ports fails at once, naming them.
-        let clash = try run(["sandbox", "--port", "\(port)"], environment: ["PATH": "/usr/bin:/bin"], limit: 10)
+        let clash = try await run(["sandbox", "--port", "\(port)"], environment: ["PATH": "/usr/bin:/bin"], limit: 10)
         #expect(clash.status == 64, "stderr: \(clash.stderr)")
         #expect(clash.stderr.contains("ports \(port) and \(port + 1)"))
 
         // A plain login (no --sandbox) against the running sandbox; then later commands reach it.
-        let login = try run(["login", "gmail", "--no-browser", "--json", "--name", "ci-mail"], environment: environment, browser: TestBrowser())
+        let login = try await run(["login", "gmail", "--no-browser", "--json", "--name", "ci-mail"], environment: environment, browser: TestBrowser())
         #expect(login.status == 0, "stderr: \(login.stderr)")
         #expect(harness.keyfileEntries().first?["baseUrl"] == .string("http://127.0.0.1:\(port + 1)/sandbox/elements/api-v2"))
-        let verified = try run(["verify", "ci-mail"], environment: environment)
+        let verified = try await run(["verify", "ci-mail"], environment: environment)
         #expect(verified.status == 0, "stderr: \(verified.stderr)")
-        let remote = try run(["list", "--remote", "--json"], environment: environment)
+        let remote = try await run(["list", "--remote", "--json"], environment: environment)
         #expect(try JSONValue.parse(Data(remote.stdout.utf8)).arrayValue?.count == 1)
 
         kill(running.processIdentifier, SIGINT)

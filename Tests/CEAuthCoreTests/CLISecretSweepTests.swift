@@ -13,7 +13,7 @@ enum FailurePath: String, CaseIterable, Sendable {
 
 extension CLITests {
     @Test(arguments: FailurePath.allCases)
-    func failurePathsWithVerboseKeepSecretsOut(path: FailurePath) throws {
+    func failurePathsWithVerboseKeepSecretsOut(path: FailurePath) async throws {
         let harness = try LoginHarness(google: path == .consentDenied ? .deny : .consent)
         var env = harness.environment
         var arguments = ["login", "gmail", "--no-browser", "--verbose"]
@@ -75,7 +75,7 @@ extension CLITests {
         }
 
         let interactive = [FailurePath.keyfileIsASymlink, .keyfileUnparseable, .portInUse, .plainHTTPBaseURL, .calendarIDForGmail]
-        let run = try run(arguments, environment: env, browser: interactive.contains(path) ? nil : browser)
+        let run = try await run(arguments, environment: env, browser: interactive.contains(path) ? nil : browser)
         #expect(run.status == expected.status, "stderr: \(run.stderr)")
         #expect(run.stderr.contains(expected.saying), "stderr: \(run.stderr)")
         expectNoSecrets(run)

@@ -58,10 +58,10 @@ import CEAuthSandbox
     }
 
     @Test func realTransportReportsADownServer() throws {
-        // Bind a port, then close it: nothing listens there.
-        let listener = try Socket.listen(host: "127.0.0.1", port: 0)
-        let port = try listener.localPort()
-        listener.close()
+        // A port bound but never listening: refused, and no test running alongside can take it.
+        let down = try Socket.holding(host: "127.0.0.1", port: 0)
+        defer { down.close() }
+        let port = try down.localPort()
         let request = HTTPRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(port)/instances")!,
                                   headers: [:], body: Data("{}".utf8), timeoutSeconds: 5)
         #expect {

@@ -87,7 +87,7 @@ import CEAuthSandbox
 
 /// Profiles through the binary: what each command then sees.
 extension CLITests {
-    @Test func profilesReachEveryCommandWithFlagsAndEnvironmentWinning() throws {
+    @Test func profilesReachEveryCommandWithFlagsAndEnvironmentWinning() async throws {
         let harness = try LoginHarness()
         var env = harness.environment
         env["CEAUTH_CLIENT_ID"] = nil
@@ -99,48 +99,47 @@ extension CLITests {
         let set = [["config", "set", "client-id", SandboxSecrets.clientID, "--profile", "work"],
                    ["config", "set", "user-secret-command", printer, "--profile", "work"],
                    ["config", "set", "tags", "team-a, nightly", "--profile", "work"]]
-        for arguments in set { #expect(try run(arguments, environment: env).status == 0) }
+        for arguments in set { await #expect(try run(arguments, environment: env).status == 0) }
         #expect(fileMode(harness.directory.path + "/config/ceauth/config") == 0o600)
 
         // Without the profile, the client id is missing; with it, everything is there.
-        #expect(try run(["url", "gmail"], environment: env).status == 64)
-        let url = try run(["url", "gmail", "--profile", "work"], environment: env)
+        await #expect(try run(["url", "gmail"], environment: env).status == 64)
+        let url = try await run(["url", "gmail", "--profile", "work"], environment: env)
         #expect(url.stdout.contains("client_id=1234-fakeclient.apps.googleusercontent.com"))
         var chosen = env
         chosen["CEAUTH_PROFILE"] = "work"
         chosen["CEAUTH_CLIENT_ID"] = "env-wins.apps.googleusercontent.com"
-        #expect(try run(["url", "gmail"], environment: chosen).stdout.contains("client_id=env-wins.apps.googleusercontent.com"))
+        await #expect(try run(["url", "gmail"], environment: chosen).stdout.contains("client_id=env-wins.apps.googleusercontent.com"))
 
         // A login with the profile: the secret from its command, its tags.
-        let login = try run(["login", "gmail", "--profile", "work", "--no-browser", "--json"], environment: env, browser: TestBrowser())
+        let login = try await run(["login", "gmail", "--profile", "work", "--no-browser", "--json"], environment: env, browser: TestBrowser())
         #expect(login.status == 0, "stderr: \(login.stderr)")
         #expect(harness.cloudElements.bodies.current.first?["tags"] == .array([.string("team-a"), .string("nightly")]))
         expectNoSecrets(login, allowToken: "INSTANCETOKEN")
 
-        let list = try run(["config", "list", "--profile", "work", "--json"], environment: env)
+        let list = try await run(["config", "list", "--profile", "work", "--json"], environment: env)
         guard case .array(let rows) = try JSONValue.parse(Data(list.stdout.utf8)) else { Issue.record("not an array"); return }
         let secret = rows.first { $0["key"] == .string("CEAUTH_USER_SECRET") }
         #expect(secret?["value"] == .string("(set; never shown)") && secret?["source"] == .string("user-secret-command of the profile"))
         #expect(rows.first { $0["key"] == .string("client-id") }?["source"]?.stringValue?.hasPrefix("profile work (") == true)
         expectNoSecrets(list)
 
-        let refused = try run(["config", "set", "org-secret", "x"], environment: env)
+        let refused = try await run(["config", "set", "org-secret", "x"], environment: env)
         #expect(refused.status == 64 && refused.stderr.contains("never stored in the config file; keep it in CEAUTH_ORG_SECRET"))
     }
 
-    @Test func aHangingSecretCommandStopsTheCommandInTime() throws {
+    @Test func aHangingSecretCommandStopsTheCommandInTime() async throws {
         let harness = try LoginHarness()
         var env = harness.environment
         env["CEAUTH_ORG_SECRET"] = nil
         env["CEAUTH_SECRET_COMMAND_TIMEOUT"] = "1"
-        #expect(try run(["config", "set", "org-secret-command", "sleep 30"], environment: env).status == 0)
-        let started = monotonicSeconds()
-        let run = try run(["login", "gmail", "--no-browser"], environment: env)
+        await #expect(try run(["config", "set", "org-secret-command", "sleep 30"], environment: env).status == 0)
+        let run = try await run(["login", "gmail", "--no-browser"], environment: env)
         #expect(run.status == 64)
         #expect(run.stderr.contains("org-secret-command (sleep): it did not finish within 1 seconds"))
-        #expect(monotonicSeconds() - started < 10)
+        #expect(run.seconds < 10)
         #expect(!run.stderr.contains("/o/oauth2/"))
         // Commands that need no secret do not run it.
-        #expect(try self.run(["list"], environment: env).status == 0)
+        await #expect(try self.run(["list"], environment: env).status == 0)
     }
 }

@@ -40,6 +40,17 @@ public final class Socket {
         return socket
     }
 
+    /// A socket bound to `host`:`port` that never listens: connections to the port are refused,
+    /// and, without SO_REUSEADDR, nothing else can bind it meanwhile. For a host that is down.
+    public static func holding(host: String, port: UInt16) throws(SocketError) -> Socket {
+        let socket = try Socket(fd: makeSocket(ipv6: host.contains(":")))
+        if host.contains(":") {
+            guard OS.enable(.ipv6Only, on: socket.fd) else { throw SocketError("setsockopt(IPV6_V6ONLY)") }
+        }
+        guard OS.bind(socket.fd, host: host, port: port) else { throw SocketError("bind") }
+        return socket
+    }
+
     /// A TCP connection to `host`:`port` (blocking), for tests and tools.
     public static func connect(host: String, port: UInt16) throws(SocketError) -> Socket {
         let socket = try Socket(fd: makeSocket(ipv6: host.contains(":")))

@@ -151,7 +151,8 @@ final class LoginHarness {
             if let bind { flow.bindListener = bind }
             return try flow.run()
         }
-        browser.waitUntilDone(seconds: 5)
+        // Only a browser that was opened has a visit to finish: a flow stopped before it has none.
+        if !browser.opened.current.isEmpty { browser.waitUntilDone(seconds: 5) }
         return result
     }
 
