@@ -71,7 +71,7 @@ public enum ConfigFileReader {
             case .failure(let error): throw .io(path: current, operation: "inspect", reason: "\(OS.describe(error.code)) (errno \(error.code))")
             }
             guard let facts = found else { return nil }
-            let folder = KeyfileStore.parent(of: current)
+            let folder = PrivateFile.parent(of: current)
             if let folderFacts = OS.followedFacts(folder), let reason = ConfigFilePlace.folder(folderFacts, user: user) {
                 throw .untrusted(path: path, reason: reason + (current == path ? "" : " (\(current))"), fix: "Run chmod go-w \(folder)")
             }

@@ -49,7 +49,7 @@ struct Config: ParsableCommand {
 
     static func write(_ config: ConfigFile, to path: String) throws {
         do {
-            try KeyfileStore(path: path).replace(with: Data(config.text.utf8))
+            try PrivateFile(path: path, noun: "config file").replace(with: Data(config.text.utf8))
         } catch {
             throw ConfigFileError(writing: path, error)
         }
