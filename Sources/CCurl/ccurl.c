@@ -6,6 +6,7 @@ static struct {
     CURLcode (*global_init)(long);
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
     CURLcode (*easy_perform)(CURL *);
     const char *(*easy_strerror)(CURLcode);
     CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
@@ -38,6 +39,7 @@ static void load(void) {
     BIND(global_init, "curl_global_init")
     BIND(easy_init, "curl_easy_init")
     BIND(easy_cleanup, "curl_easy_cleanup")
+    BIND(easy_reset, "curl_easy_reset")
     BIND(easy_perform, "curl_easy_perform")
     BIND(easy_strerror, "curl_easy_strerror")
     BIND(easy_setopt, "curl_easy_setopt")
@@ -65,12 +67,14 @@ const char *ceauth_curl_load(void) {
 
 CURL *ceauth_curl_easy_init(void) { return api.easy_init(); }
 void ceauth_curl_easy_cleanup(CURL *handle) { api.easy_cleanup(handle); }
+void ceauth_curl_easy_reset(CURL *handle) { api.easy_reset(handle); }
 CURLcode ceauth_curl_easy_perform(CURL *handle) { return api.easy_perform(handle); }
 const char *ceauth_curl_easy_strerror(CURLcode code) { return api.easy_strerror(code); }
 CURLcode ceauth_curl_setopt_long(CURL *handle, CURLoption option, long value) { return api.easy_setopt(handle, option, value); }
 CURLcode ceauth_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) { return api.easy_setopt(handle, option, value); }
 CURLcode ceauth_curl_setopt_pointer(CURL *handle, CURLoption option, const void *value) { return api.easy_setopt(handle, option, value); }
 CURLcode ceauth_curl_setopt_write(CURL *handle, CURLoption option, curl_write_callback callback) { return api.easy_setopt(handle, option, callback); }
+CURLcode ceauth_curl_setopt_read(CURL *handle, CURLoption option, curl_read_callback callback) { return api.easy_setopt(handle, option, callback); }
 CURLcode ceauth_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) { return api.easy_getinfo(handle, info, value); }
 struct curl_slist *ceauth_curl_slist_append(struct curl_slist *list, const char *text) { return api.slist_append(list, text); }
 void ceauth_curl_slist_free_all(struct curl_slist *list) { api.slist_free_all(list); }

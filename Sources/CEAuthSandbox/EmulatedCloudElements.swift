@@ -43,6 +43,8 @@ public final class EmulatedCloudElements: @unchecked Sendable {
 
     public let behaviour: Locked<Behaviour>
     public let bodies = Locked<[JSONValue]>([])
+    /// The bodies of PATCH /instances/{id}, in order.
+    public let patches = Locked<[JSONValue]>([])
     public let instances = Locked<[Int64: Instance]>([:])
     /// Requests other than POST /instances, as "METHOD path".
     public let calls = Locked<[String]>([])
@@ -66,6 +68,8 @@ public final class EmulatedCloudElements: @unchecked Sendable {
     public let pathPrefix: String
     public var baseURL: String { server.baseURL + pathPrefix + "/elements/api-v2" }
     public var postCount: Int { bodies.current.count }
+    /// Connections accepted so far (a client that keeps its connection alive opens fewer).
+    public var connections: Int { server.connections.current }
 
     public init(google: EmulatedGoogle, _ behaviour: Behaviour = .normal, host: String = "127.0.0.1", port: UInt16 = 0,
                 pathPrefix: String = "") throws {
@@ -97,7 +101,8 @@ public final class EmulatedCloudElements: @unchecked Sendable {
     public func goDown() { server.goDown() }
 
     public static let platformHeader = "User \(SandboxSecrets.user), Organization \(SandboxSecrets.org)"
-    public static let hubs = ["gmail": "general", "googlecalendar": "scheduling"]
+    /// Hubs of the elements it knows; dropbox is one ceauth has no template of (for adopt).
+    public static let hubs = ["gmail": "general", "googlecalendar": "scheduling", "dropbox": "documents"]
 
     /// `GET /instances/{id}` (platform header) and `GET /hubs/{hub}/ping` (with the Element token).
     private func get(_ request: EmulatorRequest) -> EmulatorResponse {
@@ -126,7 +131,8 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             let page = all.dropFirst(offset).prefix(pageSize)
             let items: [JSONValue] = page.map { id, instance in
                 .object(["id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid),
-                         "disabled": .bool(instance.disabled), "element": .object(["key": .string(instance.element)])])
+                         "disabled": .bool(instance.disabled), "element": self.elementJSON(instance.element),
+                         "eventsEnabled": .bool(InstanceEvents(configuration: instance.configuration).enabled)])
             }
             var response = EmulatorResponse.json(200, .array(items))
             if offset + pageSize < all.count { response.headers.append(("Elements-Next-Page-Token", "page-\(offset + pageSize)")) }
@@ -140,7 +146,7 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             }
             return .json(200, .object([
                 "id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid), "disabled": .bool(instance.disabled),
-                "element": .object(["key": .string(instance.element)]), "token": .string(instance.token),
+                "element": elementJSON(instance.element), "token": .string(instance.token),
                 "configuration": .object(instance.configuration), "tags": .array(instance.tags),
             ]))
         case (5, "hubs") where parts[4] == "ping":
@@ -154,6 +160,61 @@ public final class EmulatedCloudElements: @unchecked Sendable {
         default:
             return Self.error(404, "No resource found at \(request.path)")
         }
+    }
+
+    /// The element as an instance's JSON describes it (its hub included, as Cloud Elements does).
+    private func elementJSON(_ key: String) -> JSONValue {
+        var element: [String: JSONValue] = ["key": .string(key), "name": .string(key)]
+        if let hub = Self.hubs[key] { element["hub"] = .string(hub) }
+        return .object(element)
+    }
+
+    /// `PUT /instances/enabled` and `DELETE /instances/enabled`: the instance is the one whose
+    /// token the Authorization header carries (with the platform secrets).
+    private func setEnabled(_ request: EmulatorRequest) -> EmulatorResponse {
+        let authorization = request.headers["authorization"] ?? ""
+        guard authorization.hasPrefix(Self.platformHeader + ", Element ") else {
+            return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+        }
+        let token = String(authorization.dropFirst((Self.platformHeader + ", Element ").count))
+        let found: Int64? = instances.with { all in
+            guard let id = all.first(where: { $0.value.token == token })?.key else { return nil }
+            all[id]?.disabled = request.method == "DELETE"
+            return id
+        }
+        guard let found else { return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.") }
+        return .json(200, .object(["id": .integer(found), "disabled": .bool(request.method == "DELETE")]))
+    }
+
+    /// `PATCH /instances/{id}`: the configuration keys given change, the rest stay; a `tags`
+    /// list replaces the tags; a `name` renames.
+    private func patch(_ request: EmulatorRequest) -> EmulatorResponse {
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard parts.count == 4, parts[2] == "instances", let id = Int64(parts[3]) else {
+            return Self.error(404, "No resource found at \(request.path)")
+        }
+        guard request.headers["authorization"] == Self.platformHeader else {
+            return Self.error(401, "Invalid Organization or User secret, or invalid Element token provided.")
+        }
+        guard request.headers["content-type"]?.hasPrefix("application/json") == true,
+              let body = try? JSONValue.parse(request.body), case .object = body else {
+            return Self.error(400, "Invalid instance body")
+        }
+        patches.with { $0.append(body) }
+        let updated: Instance? = instances.with { all in
+            guard var instance = all[id] else { return nil }
+            if let configuration = body["configuration"]?.objectValue { instance.configuration.merge(configuration) { _, new in new } }
+            if let tags = body["tags"]?.arrayValue { instance.tags = tags }
+            if let name = body["name"]?.stringValue { instance.name = name }
+            all[id] = instance
+            return instance
+        }
+        guard let updated else { return Self.error(404, "No instance found with id \(id)") }
+        return .json(200, .object([
+            "id": .integer(id), "name": .string(updated.name), "valid": .bool(updated.valid), "disabled": .bool(updated.disabled),
+            "element": elementJSON(updated.element), "token": .string(updated.token),
+            "configuration": .object(updated.configuration), "tags": .array(updated.tags),
+        ]))
     }
 
     /// `DELETE /instances/{id}` with the platform header: 200 and gone, or 404.
@@ -178,7 +239,15 @@ public final class EmulatedCloudElements: @unchecked Sendable {
 
     private func handle(_ request: EmulatorRequest) -> EmulatorResponse? {
         if request.method == "GET" { return get(request) }
+        if request.path == "/elements/api-v2/instances/enabled" && (request.method == "PUT" || request.method == "DELETE") {
+            calls.with { $0.append(request.method + " " + request.path) }
+            return setEnabled(request)
+        }
         if request.method == "DELETE" { return delete(request) }
+        if request.method == "PATCH" {
+            calls.with { $0.append("PATCH " + request.path) }
+            return patch(request)
+        }
         // PUT /instances/{id}?reAuthenticate=true: the same body and redemption as a POST.
         var updating: Int64?
         if request.method == "PUT" {

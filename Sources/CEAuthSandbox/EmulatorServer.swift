@@ -62,6 +62,8 @@ public final class EmulatorServer: @unchecked Sendable {
     private var loopEnded = false
     /// Set by `goDown`: the port stays bound, refusing connections, so no other server takes it.
     private var holdsPort = false
+    /// Connections accepted so far: a client that keeps its connection alive opens fewer.
+    public let connections = Locked(0)
     private var tombstone: Socket?
 
     public let host: String
@@ -102,6 +104,7 @@ public final class EmulatorServer: @unchecked Sendable {
     private func acceptLoop() {
         while !isStopped {
             if OS.waitReadable([listener.fd], timeoutMilliseconds: 50)?.first == true, let client = try? listener.accept() {
+                connections.with { $0 += 1 }
                 let handler = self.handler
                 let box = SocketBox(client)
                 let ownHost = ownHost
@@ -123,58 +126,69 @@ public final class EmulatorServer: @unchecked Sendable {
     /// own name, and must not read the sandbox's tokens or delete its instances.
     var ownHost: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// Answers requests on one connection, as HTTP/1.1 does: the connection stays open for the
+    /// next request unless the client asks to close it (or an answer must end it).
     private static func serve(_ socket: Socket, ownHost: String, _ handler: @Sendable (EmulatorRequest) -> EmulatorResponse?) {
         try? socket.setReceiveTimeout(seconds: 10)
         var buffer: [UInt8] = []
-        var head: HTTPRequestHead?
-        while head == nil {
-            guard case .data(let bytes)? = try? socket.receive(blocking: true) else { socket.close(); return }
-            buffer += bytes
-            do { head = try HTTPRequestHeadParser.parse(buffer, limit: 64 * 1024) } catch { socket.close(); return }
+        while true {
+            var head: HTTPRequestHead?
+            do { head = buffer.isEmpty ? nil : try HTTPRequestHeadParser.parse(buffer, limit: 64 * 1024) } catch { socket.close(); return }
+            while head == nil {
+                // An idle kept-alive connection ends here when the client closes it (or after 10 s).
+                guard case .data(let bytes)? = try? socket.receive(blocking: true) else { socket.close(); return }
+                buffer += bytes
+                do { head = try HTTPRequestHeadParser.parse(buffer, limit: 64 * 1024) } catch { socket.close(); return }
+            }
+            guard let head else { return }
+            let bodyStart = (HTTPRequestHeadParser.headEnd(buffer) ?? buffer.count - 2) + 2
+            var rest = Array(buffer[bodyStart...])
+            let length = Int(head.header("Content-Length") ?? "0") ?? 0
+            while rest.count < length {
+                guard case .data(let bytes)? = try? socket.receive(blocking: true) else { break }
+                rest += bytes
+            }
+            let body = Array(rest.prefix(length))
+            buffer = Array(rest.dropFirst(length))
+            let hosts = head.headers.filter { $0.name.lowercased() == "host" }
+            guard hosts.count == 1, hosts[0].value.lowercased() == ownHost else {
+                let text = "This emulator answers only to Host \(ownHost).\n"
+                try? socket.sendAll(Array(("HTTP/1.1 421 Misdirected Request\r\nContent-Type: text/plain\r\nContent-Length: \(text.utf8.count)\r\n"
+                    + "Connection: close\r\n\r\n" + text).utf8))
+                socket.shutdownWrite()
+                socket.close()
+                return
+            }
+            var headers: [String: String] = [:]
+            for (name, value) in head.headers { headers[name.lowercased()] = value }
+            let request = EmulatorRequest(method: head.method, target: head.target, headers: headers, body: Data(body))
+            guard let response = handler(request) else {
+                // Hung server: hold the connection until the client gives up.
+                _ = try? socket.receive(blocking: true)
+                socket.close()
+                return
+            }
+            if response.dropConnection {
+                socket.close()
+                return
+            }
+            if let raw = response.raw {
+                try? socket.sendAll(Array(raw))
+                socket.shutdownWrite()
+                socket.close()
+                return
+            }
+            let keepAlive = !response.closeDelimited && headers["connection"]?.lowercased() != "close"
+            var text = "HTTP/1.1 \(response.status) \(HTTPResponseBytes.reasonPhrase(response.status))\r\n"
+            for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
+            if !response.closeDelimited { text += "Content-Length: \(response.body.count)\r\n" }
+            text += keepAlive ? "\r\n" : "Connection: close\r\n\r\n"
+            guard (try? socket.sendAll(Array(text.utf8) + Array(response.body))) != nil, keepAlive else {
+                socket.shutdownWrite()
+                socket.close()
+                return
+            }
         }
-        guard let head else { return }
-        let bodyStart = (HTTPRequestHeadParser.headEnd(buffer) ?? buffer.count - 2) + 2
-        var body = Array(buffer[bodyStart...])
-        let length = Int(head.header("Content-Length") ?? "0") ?? 0
-        while body.count < length {
-            guard case .data(let bytes)? = try? socket.receive(blocking: true) else { break }
-            body += bytes
-        }
-        let hosts = head.headers.filter { $0.name.lowercased() == "host" }
-        guard hosts.count == 1, hosts[0].value.lowercased() == ownHost else {
-            let text = "This emulator answers only to Host \(ownHost).\n"
-            try? socket.sendAll(Array(("HTTP/1.1 421 Misdirected Request\r\nContent-Type: text/plain\r\nContent-Length: \(text.utf8.count)\r\n"
-                + "Connection: close\r\n\r\n" + text).utf8))
-            socket.shutdownWrite()
-            socket.close()
-            return
-        }
-        var headers: [String: String] = [:]
-        for (name, value) in head.headers { headers[name.lowercased()] = value }
-        let request = EmulatorRequest(method: head.method, target: head.target, headers: headers, body: Data(body))
-        guard let response = handler(request) else {
-            // Hung server: hold the connection until the client gives up.
-            _ = try? socket.receive(blocking: true)
-            socket.close()
-            return
-        }
-        if response.dropConnection {
-            socket.close()
-            return
-        }
-        if let raw = response.raw {
-            try? socket.sendAll(Array(raw))
-            socket.shutdownWrite()
-            socket.close()
-            return
-        }
-        var text = "HTTP/1.1 \(response.status) \(HTTPResponseBytes.reasonPhrase(response.status))\r\n"
-        for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
-        if !response.closeDelimited { text += "Content-Length: \(response.body.count)\r\n" }
-        text += "Connection: close\r\n\r\n"
-        try? socket.sendAll(Array(text.utf8) + Array(response.body))
-        socket.shutdownWrite()
-        socket.close()
     }
 }
 

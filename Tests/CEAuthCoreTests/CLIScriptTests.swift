@@ -169,8 +169,8 @@ extension CLITests {
         #expect(items.contains { $0["name"] == .string("broken") && $0["valid"] == .bool(false) && $0["inKeyfile"] == .bool(false) })
 
         let text = try await self.run(["list", "--remote"], environment: harness.environment)
-        #expect(text.stdout.hasPrefix("NAME\tID\tELEMENT\tSTATE\tIN KEYFILE\n"))
-        #expect(text.stdout.contains("broken\t900002\tgooglecalendar\tinvalid\tno\n"))
+        #expect(text.stdout.hasPrefix("NAME\tID\tELEMENT\tSTATE\tEVENTS\tIN KEYFILE\n"))
+        #expect(text.stdout.contains("broken\t900002\tgooglecalendar\tinvalid\toff\tno\n"))
         #expect(text.stderr.contains("5 instances at 127.0.0.1, 3 of them in the keyfile."))
         var wrong = harness.environment
         wrong["CEAUTH_USER_SECRET"] = "USERSECRET-not-the-right-one"

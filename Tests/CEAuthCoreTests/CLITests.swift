@@ -123,7 +123,8 @@ import CEAuthSandbox
     static func runsInProcess(_ arguments: [String]) -> Bool {
         guard let command = arguments.first, !command.hasPrefix("-") else { return false }
         switch command {
-        case "list", "show", "token", "header", "verify", "delete", "elements", "config", "url": return true
+        case "list", "show", "token", "header", "verify", "delete", "elements", "config", "url",
+             "status", "events", "tag", "enable", "disable", "adopt": return true
         case "login", "create": return arguments.contains("--dry-run")
         default: return false
         }

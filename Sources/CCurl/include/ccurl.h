@@ -10,12 +10,14 @@ const char *ceauth_curl_load(void);
 
 CURL *ceauth_curl_easy_init(void);
 void ceauth_curl_easy_cleanup(CURL *handle);
+void ceauth_curl_easy_reset(CURL *handle);
 CURLcode ceauth_curl_easy_perform(CURL *handle);
 const char *ceauth_curl_easy_strerror(CURLcode code);
 CURLcode ceauth_curl_setopt_long(CURL *handle, CURLoption option, long value);
 CURLcode ceauth_curl_setopt_offset(CURL *handle, CURLoption option, curl_off_t value);
 CURLcode ceauth_curl_setopt_pointer(CURL *handle, CURLoption option, const void *value);
 CURLcode ceauth_curl_setopt_write(CURL *handle, CURLoption option, curl_write_callback callback);
+CURLcode ceauth_curl_setopt_read(CURL *handle, CURLoption option, curl_read_callback callback);
 CURLcode ceauth_curl_getinfo_long(CURL *handle, CURLINFO info, long *value);
 struct curl_slist *ceauth_curl_slist_append(struct curl_slist *list, const char *text);
 void ceauth_curl_slist_free_all(struct curl_slist *list);

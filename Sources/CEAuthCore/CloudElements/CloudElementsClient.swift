@@ -87,7 +87,12 @@ public struct CloudElementsClient: Sendable {
 
     /// `GET /instances/{id}`: whether the instance exists, is valid and is enabled.
     public func instanceState(id: Int64) throws(CloudElementsError) -> InstanceState {
-        guard let json = try instance(id: id) else { return .gone }
+        Self.state(of: try instance(id: id))
+    }
+
+    /// What an answer of `GET /instances/{id}` says (nil: no such instance).
+    public static func state(of answer: JSONValue?) -> InstanceState {
+        guard let json = answer else { return .gone }
         if json["disabled"] == .bool(true) { return .disabled }
         if json["valid"] == .bool(false) { return .invalid }
         return .enabled
@@ -136,6 +141,45 @@ public struct CloudElementsClient: Sendable {
         return true
     }
 
+    /// `PATCH /instances/{id}`: changes the configuration keys the body gives (and its tags,
+    /// when it gives a list). The instance as Cloud Elements then has it.
+    @discardableResult
+    public func patchInstance(id: Int64, body: JSONValue) throws(CloudElementsError) -> JSONValue {
+        let response = try send(patchRequest(id: id, body: body))
+        if response.status == 404 {
+            throw .callRefused(call: "PATCH /instances/\(id)", status: 404, message: "Cloud Elements no longer has this instance", requestID: nil)
+        }
+        guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: "PATCH /instances/\(id)") }
+        let json = (try? JSONValue.parse(response.body)) ?? .object([:])
+        if let token = json["token"]?.stringValue { Redactor.learn([token]) }
+        Redactor.learn(Reauthorization.oldGrantSecrets(json))
+        return json
+    }
+
+    public func patchRequest(id: Int64, body: JSONValue) -> HTTPRequest {
+        var request = request("PATCH", "instances/\(id)", authorization: credentials.authorizationHeader)
+        request.headers["Content-Type"] = "application/json"
+        request.body = body.encoded()
+        return request
+    }
+
+    /// `PUT /instances/enabled` (enable) or `DELETE /instances/enabled` (disable), through the
+    /// instance's own token.
+    public func setEnabled(_ enabled: Bool, token: Secret) throws(CloudElementsError) {
+        let request = enabledRequest(enabled, token: token)
+        let response = try send(request)
+        let call = "\(request.method) /instances/enabled"
+        if response.status == 401 || response.status == 403 {
+            throw .callRefused(call: call, status: response.status,
+                               message: "Cloud Elements refuses the instance's token (deleted, or re-authorized since?); check it with ceauth verify", requestID: nil)
+        }
+        guard (200...299).contains(response.status) else { throw CloudElementsAPI.parseError(response, call: call) }
+    }
+
+    public func enabledRequest(_ enabled: Bool, token: Secret) -> HTTPRequest {
+        request(enabled ? "PUT" : "DELETE", "instances/enabled", authorization: credentials.authorizationHeader(element: token))
+    }
+
     public func deleteRequest(id: Int64) -> HTTPRequest {
         request("DELETE", "instances/\(id)", authorization: credentials.authorizationHeader)
     }
@@ -165,6 +209,8 @@ public struct RemoteInstance: Sendable, Equatable {
     public var element: String
     public var valid: Bool?
     public var disabled: Bool?
+    /// Whether polling events are on, when the listing says.
+    public var eventsEnabled: Bool?
 
     init?(_ json: JSONValue) {
         switch json["id"] {
@@ -176,5 +222,10 @@ public struct RemoteInstance: Sendable, Equatable {
         element = json["element"]?["key"]?.stringValue ?? ""
         if case .bool(let value)? = json["valid"] { valid = value }
         if case .bool(let value)? = json["disabled"] { disabled = value }
+        if case .object(let configuration)? = json["configuration"], configuration[EventKeys.enabled] != nil {
+            eventsEnabled = InstanceEvents(configuration: configuration).enabled
+        } else if case .bool(let value)? = json["eventsEnabled"] {
+            eventsEnabled = value
+        }
     }
 }

@@ -5,22 +5,30 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The product's transport: libcurl's easy API, one handle per request, blocking in libcurl's
-/// own poll (no thread spins while it waits). Redirects are not followed and nothing is
-/// retried: a POST that creates an instance must reach exactly one place, once. TLS is always
-/// verified against the system's CA store; libcurl's proxy variables (`https_proxy`,
+/// The product's transport: libcurl's easy API, blocking in libcurl's own poll (no thread
+/// spins while it waits). One handle serves every request of a transport, one at a time, so a
+/// connection the server keeps alive is used again (login's POST goes on the connection of its
+/// check before the browser; `verify --all` sends each worker's requests on one). Redirects are
+/// not followed and nothing is sent twice: a body is handed to libcurl through a read callback
+/// it cannot rewind, so libcurl's own retry on a reused connection that died cannot resend it
+/// once any of it went out (a POST that creates an instance reaches one place, once). TLS is
+/// always verified against the system's CA store; libcurl's proxy variables (`https_proxy`,
 /// `no_proxy`, ...) are honoured. The body read is capped in the write callback.
 public struct CurlTransport: HTTPTransport {
     public static let defaultMaxResponseBytes = 1024 * 1024
     private let maxResponseBytes: Int
     /// Where libcurl's proxy variables are read from (http_proxy, https_proxy, no_proxy, ...).
     private let environment: [String: String]
+    private let session = CurlSession()
 
     public init(maxResponseBytes: Int = CurlTransport.defaultMaxResponseBytes,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.maxResponseBytes = maxResponseBytes
         self.environment = environment
     }
+
+    /// How many connections libcurl opened for this transport so far (reuse opens none).
+    public var connectionsOpened: Int { session.connectionsOpened.current }
 
     /// The proxy for a scheme, as libcurl reads the variables: `http_proxy` (lower case only:
     /// a CGI request can set `HTTP_PROXY`), `https_proxy` or `HTTPS_PROXY`, then `all_proxy` or
@@ -40,9 +48,13 @@ public struct CurlTransport: HTTPTransport {
     public func send(_ request: HTTPRequest) throws(TransportError) -> HTTPResponse {
         let host = request.url.host ?? request.url.absoluteString
         if let problem = CurlLibrary.loadError { throw .cannotConnect(host: host, reason: problem) }
-        guard let handle = ceauth_curl_easy_init() else { throw .cannotConnect(host: host, reason: "libcurl could not start") }
-        defer { ceauth_curl_easy_cleanup(handle) }
+        return try session.withHandle { handle throws(TransportError) in
+            guard let handle else { throw .cannotConnect(host: host, reason: "libcurl could not start") }
+            return try send(request, host: host, on: handle)
+        }
+    }
 
+    private func send(_ request: HTTPRequest, host: String, on handle: UnsafeMutableRawPointer) throws(TransportError) -> HTTPResponse {
         let sink = ResponseSink(limit: maxResponseBytes)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -76,10 +88,14 @@ public struct CurlTransport: HTTPTransport {
         set(CURLOPT_HEADERDATA, pointer: sinkPointer)
         if setup == CURLE_OK { setup = ceauth_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, ResponseSink.receiveBody) }
         if setup == CURLE_OK { setup = ceauth_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, ResponseSink.receiveHeader) }
-        if let body = request.body {
-            if setup == CURLE_OK { setup = ceauth_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)) }
-            // COPYPOSTFIELDS: libcurl keeps its own copy, so no Swift buffer must outlive this call.
-            if setup == CURLE_OK { setup = body.withUnsafeBytes { ceauth_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) } }
+        let source = request.body.map(BodySource.init)
+        if let source {
+            // Through a read callback with no seek callback: libcurl cannot rewind the body, so it
+            // never sends it a second time (its retry of a reused connection stops at the rewind).
+            set(CURLOPT_POST, 1)
+            if setup == CURLE_OK { setup = ceauth_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(source.bytes.count)) }
+            if setup == CURLE_OK { setup = ceauth_curl_setopt_read(handle, CURLOPT_READFUNCTION, BodySource.read) }
+            set(CURLOPT_READDATA, pointer: Unmanaged.passUnretained(source).toOpaque())
             if request.method != "POST" { set(CURLOPT_CUSTOMREQUEST, request.method) }
         } else if request.method == "GET" {
             set(CURLOPT_HTTPGET, 1)
@@ -90,11 +106,14 @@ public struct CurlTransport: HTTPTransport {
             throw .cannotConnect(host: host, reason: "libcurl refused an option: \(Self.text(setup))")
         }
 
-        let result = ceauth_curl_easy_perform(handle)
+        let result = withExtendedLifetime(source) { ceauth_curl_easy_perform(handle) }
         var status = 0
         var requestBytes = 0
+        var opened = 0
         _ = ceauth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         _ = ceauth_curl_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &requestBytes)
+        _ = ceauth_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &opened)
+        session.connectionsOpened.with { $0 += opened }
         if sink.tooLarge { throw .responseTooLarge(status: status, limit: maxResponseBytes) }
         guard result == CURLE_OK else {
             throw Self.classify(result, requestBytes: requestBytes, host: host, timeout: request.timeoutSeconds)
@@ -131,6 +150,46 @@ public struct CurlTransport: HTTPTransport {
 
     static func text(_ code: CURLcode) -> String {
         String(cString: ceauth_curl_easy_strerror(code))
+    }
+}
+
+/// The one easy handle of a transport, used by one request at a time. libcurl keeps its
+/// connections (and TLS sessions) with the handle; `curl_easy_reset` clears the options of the
+/// last request and keeps them.
+final class CurlSession: @unchecked Sendable {
+    private let lock = OS.Lock()
+    private var handle: UnsafeMutableRawPointer?
+    let connectionsOpened = Locked(0)
+
+    func withHandle<T>(_ body: (UnsafeMutableRawPointer?) throws(TransportError) -> T) throws(TransportError) -> T {
+        let result: Result<T, TransportError> = lock.withLock {
+            if let handle { ceauth_curl_easy_reset(handle) } else { handle = ceauth_curl_easy_init() }
+            do throws(TransportError) { return .success(try body(handle)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    deinit {
+        if let handle { ceauth_curl_easy_cleanup(handle) }
+    }
+}
+
+/// A request body for libcurl's read callback, read once from the start.
+private final class BodySource {
+    let bytes: [UInt8]
+    var offset = 0
+
+    init(_ data: Data) { bytes = [UInt8](data) }
+
+    static let read: curl_read_callback = { buffer, size, count, context in
+        let source = Unmanaged<BodySource>.fromOpaque(context!).takeUnretainedValue()
+        let length = Swift.min(size * count, source.bytes.count - source.offset)
+        guard let buffer, length > 0 else { return 0 }
+        source.bytes.withUnsafeBufferPointer { all in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: all.baseAddress! + source.offset, byteCount: length)
+        }
+        source.offset += length
+        return length
     }
 }
 

@@ -87,5 +87,6 @@ public struct InstanceCreator {
     /// Each secret of the plan and the variable that holds it, for --dry-run.
     public var references: [(value: String, variable: String)] {
         plan.credentials.references + [(plan.clientSecret.value, Settings.Variable.clientSecret)]
+            + (plan.events?.signatureKey.map { [($0.value, Settings.Variable.eventsSignatureKey)] } ?? [])
     }
 }

@@ -95,7 +95,8 @@ public struct LoginOptions: Sendable {
                                               option: "--poll-interval", unit: "minutes")
             var parameters: [String: String] = [:]
             if let calendarID { parameters["calendarId"] = calendarID }
-            events = EventsOptions(callbackURL: url.absoluteString, pollIntervalMinutes: interval, parameters: parameters)
+            events = EventsOptions(callbackURL: url.absoluteString, pollIntervalMinutes: interval, parameters: parameters,
+                                   signatureKey: try Settings.eventsSignatureKey(environment: environment))
         } else if pollIntervalMinutes != nil || calendarID != nil {
             let option = pollIntervalMinutes != nil ? "--poll-interval" : "--calendar-id"
             throw ConfigurationError.conflictingOptions("\(option) configures polling events and needs --events-url URL (where Cloud Elements sends the events)")

@@ -24,7 +24,8 @@ public enum CommandJSON {
     public static func remote(_ instance: RemoteInstance, inKeyfile: Bool) -> LosslessJSON {
         .object([.init("name", string(instance.name)), .init("id", .number(String(instance.id))),
                  .init("element", string(instance.element)), .init("valid", flag(instance.valid)),
-                 .init("disabled", flag(instance.disabled)), .init("inKeyfile", flag(inKeyfile))])
+                 .init("disabled", flag(instance.disabled)), .init("eventsEnabled", flag(instance.eventsEnabled)),
+                 .init("inKeyfile", flag(inKeyfile))])
     }
 
     /// One result of `verify`.

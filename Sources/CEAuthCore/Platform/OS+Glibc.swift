@@ -431,6 +431,22 @@ extension OS {
         return true
     }
 
+    /// A thread that can be waited for.
+    struct JoinableThread {
+        fileprivate var thread: pthread_t
+    }
+
+    /// pthread_create(3) of a joinable thread that runs `entry(context)`; nil when none started.
+    static func createJoinableThread(_ context: UnsafeMutableRawPointer,
+                                     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?) -> JoinableThread? {
+        var thread = pthread_t()
+        guard pthread_create(&thread, nil, entry, context) == 0 else { return nil }
+        return JoinableThread(thread: thread)
+    }
+
+    /// pthread_join(3): waits until the thread has ended.
+    static func join(_ thread: JoinableThread) { pthread_join(thread.thread, nil) }
+
     /// A mutual-exclusion lock (pthread mutex), for state that threads share (see `Locked`).
     public final class Lock: @unchecked Sendable {
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)

@@ -85,6 +85,19 @@ public enum OS {
     }
 }
 
+extension OS {
+    /// Runs `body` on a new thread that `join` waits for; nil when none could start.
+    static func startJoinableThread(_ body: @escaping @Sendable () -> Void) -> JoinableThread? {
+        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        let thread = createJoinableThread(context) { context in
+            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().body()
+            return nil
+        }
+        if thread == nil { Unmanaged<ThreadBody>.fromOpaque(context).release() }
+        return thread
+    }
+}
+
 /// A value shared by threads, behind an `OS.Lock`: the redactor's learned secrets, the emulators' state.
 public final class Locked<Value>: @unchecked Sendable {
     private let lock = OS.Lock()

@@ -23,8 +23,10 @@ public enum Settings {
         public static let profile = "CEAUTH_PROFILE"
         public static let config = "CEAUTH_CONFIG"
         public static let secretCommandTimeout = "CEAUTH_SECRET_COMMAND_TIMEOUT"
+        /// `event.notification.signature.key`: Cloud Elements signs each event with it.
+        public static let eventsSignatureKey = "CEAUTH_EVENTS_SIGNATURE_KEY"
         /// The variables that hold secrets: never handed to a child process, always redacted.
-        public static let secrets = [userSecret, orgSecret, clientSecret]
+        public static let secrets = [userSecret, orgSecret, clientSecret, eventsSignatureKey]
     }
 
     /// The shortest secret ceauth accepts. A shorter value could not be kept out of output
@@ -46,6 +48,13 @@ public enum Settings {
         if Variable.secrets.contains(name) && value.count < minimumSecretLength {
             throw .invalidValue(option: name, reason: "the value is \(value.count) characters long, shorter than any real secret (at least \(minimumSecretLength)), so ceauth could not keep it out of its output; check that the variable holds the whole secret")
         }
+    }
+
+    /// `CEAUTH_EVENTS_SIGNATURE_KEY`, when set.
+    public static func eventsSignatureKey(environment: [String: String]) throws(ConfigurationError) -> Secret? {
+        guard let value = nonEmpty(environment[Variable.eventsSignatureKey]) else { return nil }
+        try checkSecret(Variable.eventsSignatureKey, value)
+        return Secret(value)
     }
 
     /// The environment a child process (the browser, a secret command) gets: ceauth's own

@@ -12,11 +12,16 @@ public struct EventsOptions: Sendable, Equatable {
     public var pollIntervalMinutes: Int
     /// Values for the template's poller parameters, e.g. `calendarId`.
     public var parameters: [String: String]
+    /// `event.notification.signature.key` (`CEAUTH_EVENTS_SIGNATURE_KEY`): Cloud Elements signs
+    /// each event with it. A secret.
+    public var signatureKey: Secret?
 
-    public init(callbackURL: String, pollIntervalMinutes: Int = Defaults.pollInterval, parameters: [String: String] = [:]) {
+    public init(callbackURL: String, pollIntervalMinutes: Int = Defaults.pollInterval, parameters: [String: String] = [:],
+                signatureKey: Secret? = nil) {
         self.callbackURL = callbackURL
         self.pollIntervalMinutes = pollIntervalMinutes
         self.parameters = parameters
+        self.signatureKey = signatureKey
     }
 }
 
@@ -76,6 +81,7 @@ public enum InstanceBodyRenderer {
                 throw .invalid(file: "\(template.key).json", reason: "instance.configuration must be an object")
             }
             configuration.merge(templateEvents.configuration) { _, added in added }
+            if let key = events.signatureKey { configuration[EventKeys.signatureKey] = .string(key.value) }
             root["configuration"] = .object(configuration)
             body = .object(root)
             fills["eventsUrl"] = .value(.string(events.callbackURL))
@@ -92,6 +98,25 @@ public enum InstanceBodyRenderer {
             throw .invalid(file: "\(template.key).json", reason: "the instance body is a lone placeholder")
         }
         return rendered
+    }
+
+    /// The event keys of the template filled for `events`, with events enabled: what a
+    /// `PATCH /instances/{id}` of a live instance carries. Without `interval` the template's
+    /// interval key is left out, so the instance keeps the one it has.
+    public static func eventsConfiguration(_ template: ElementTemplate, events: EventsOptions,
+                                           sendInterval: Bool) throws(TemplateError) -> [String: JSONValue] {
+        guard let templateEvents = template.events else { throw .eventsNotSupported(element: template.key) }
+        let fills: [String: Fill] = [
+            "eventsUrl": .value(.string(events.callbackURL)),
+            "pollInterval": sendInterval ? .value(.string(String(events.pollIntervalMinutes))) : .omit,
+            "pollers": .value(try pollers(template, templateEvents, events.parameters)),
+        ]
+        guard case .object(var configuration)? = try fill(.object(templateEvents.configuration), fills, element: template.key) else {
+            throw .invalid(file: "\(template.key).json", reason: "events.configuration must be an object")
+        }
+        configuration[EventKeys.enabled] = .bool(true)
+        if let key = events.signatureKey { configuration[EventKeys.signatureKey] = .string(key.value) }
+        return configuration
     }
 
     /// The code body turned into the token body, as the template's tokenInstance says.

@@ -29,6 +29,11 @@ enum ExitStatus {
     /// Interrupted with Ctrl-C (128 + SIGINT).
     static let interrupted: Int32 = 130
 
+    /// One checked instance: 0 it works, 11 gone, 10 otherwise.
+    static func of(_ result: Verification) -> Int32 {
+        result.verdict == .works ? success : result.verdict == .gone ? gone : broken
+    }
+
     static func code(for error: Error) -> Int32 {
         switch error {
         case AuthorizationError.interrupted: return interrupted
@@ -42,6 +47,9 @@ enum ExitStatus {
         case is CloudElementsError: return cloudElements
         case is KeyfileError, is InstanceNotSaved, is ConfigFileError: return keyfile
         case is InstanceLookupError: return noSuchInstance
+        case AdoptionError.gone, is LiveError: return gone
+        case AdoptionError.nameTaken: return usage
+        case is AdoptionError: return badAnswer
         default: return unexpected
         }
     }

@@ -32,7 +32,7 @@ struct List: CEAuthCommand {
     @Option(name: .customLong("request-timeout"), help: ArgumentHelp("Seconds to wait for each page (with --remote).", valueName: "seconds"))
     var requestTimeout: Int = Defaults.checkTimeout
 
-    @Flag(help: "Print a JSON array on stdout: {name, id, element, baseUrl, host, created} (no tokens), or with --remote {name, id, element, valid, disabled, inKeyfile}.")
+    @Flag(help: "Print a JSON array on stdout: {name, id, element, baseUrl, host, created} (no tokens), or with --remote {name, id, element, valid, disabled, eventsEnabled, inKeyfile}.")
     var json = false
 
     var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: remote, sandbox: sandboxOptions.sandbox && remote) }
@@ -65,10 +65,11 @@ struct List: CEAuthCommand {
             console.json(.array(remote.map { CommandJSON.remote($0, inKeyfile: held.contains($0.id)) }))
             return
         }
-        console.print("NAME\tID\tELEMENT\tSTATE\tIN KEYFILE")
+        console.print("NAME\tID\tELEMENT\tSTATE\tEVENTS\tIN KEYFILE")
         for instance in remote {
             let state = instance.disabled == true ? "disabled" : instance.valid == false ? "invalid" : "valid"
-            console.print("\(instance.name)\t\(instance.id)\t\(instance.element)\t\(state)\t\(held.contains(instance.id) ? "yes" : "no")")
+            let events = instance.eventsEnabled.map { $0 ? "on" : "off" } ?? "-"
+            console.print("\(instance.name)\t\(instance.id)\t\(instance.element)\t\(state)\t\(events)\t\(held.contains(instance.id) ? "yes" : "no")")
         }
         console.say("\(remote.count) instances at \(base.host ?? base.absoluteString), \(remote.filter { held.contains($0.id) }.count) of them in the keyfile.")
     }

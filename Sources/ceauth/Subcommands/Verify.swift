@@ -53,24 +53,33 @@ struct Verify: CEAuthCommand {
         // With --sandbox only sandbox instances, checked at this run's emulator; never a real one.
         let targets = all ? context.reachable(saved)
             : [try context.reach(try InstanceArgument.find(instance!, in: saved, keyfile: path, sandbox: sandboxOptions.sandbox))]
-        var results: [LosslessJSON] = []
-        var worst: Int32 = ExitStatus.success
-        for target in targets {
-            do {
+        let timeout = Double(requestTimeout)
+        // Each instance's two requests on a worker's own connection, 8 instances at once; the
+        // results in keyfile order. The hub is the template's, or for an element ceauth has no
+        // template of, Cloud Elements' own.
+        let checked = Concurrently.map(targets, width: all ? Defaults.concurrentRequests : 1, worker: { CurlTransport() }) { transport, target in
+            Result { () throws -> Verification in
                 _ = try target.usable(keyfile: path)
                 Redactor.learn([target.token.value])
-                let hub = try library.element(target.element).hub
-                let result = try InstanceVerifier.verify(target, hub: hub, credentials: credentials, transport: CurlTransport(),
-                                                         timeoutSeconds: Double(requestTimeout))
+                return try InstanceVerifier.verify(target, hub: try? library.element(target.element).hub, credentials: credentials,
+                                                   transport: transport, timeoutSeconds: timeout)
+            }
+        }
+        var results: [LosslessJSON] = []
+        var worst: Int32 = ExitStatus.success
+        for (target, outcome) in zip(targets, checked) {
+            switch outcome {
+            case .success(let result):
                 if !json { console.say((result.verdict == .works ? "ok: " : "not working: ") + result.advice) }
                 results.append(CommandJSON.verification(result))
-                let code = result.verdict == .works ? ExitStatus.success : result.verdict == .gone ? ExitStatus.gone : ExitStatus.broken
-                worst = max(worst, code)
-            } catch where all {
-                // One host down or one unknown element does not stop the others.
+                worst = max(worst, ExitStatus.of(result))
+            case .failure(let error) where all:
+                // One host down or one broken entry does not stop the others.
                 console.say("not checked: \(target.summary): \(error)")
                 results.append(CommandJSON.unchecked(target, error: console.safe.value("\(error)")))
                 worst = max(worst, ExitStatus.broken)
+            case .failure(let error):
+                throw error
             }
         }
         if json { console.json(all ? .array(results) : results[0]) }
