@@ -15,6 +15,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Handler(BaseHTTPRequestHandler):
     ce_delay = 0.0
+    # Seconds each GET of an instance or a ping waits (an internet round trip), for many.py.
+    get_delay = 0.0
+    # HTTP/1.1 keeps connections open unless an answer says close.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle's algorithm holds the body
+    # until the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
     next_id = [480000]
     lock = threading.Lock()
     # Google answers the token request with the scope that was granted for the code.
@@ -29,7 +36,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
 
@@ -40,6 +46,16 @@ class Handler(BaseHTTPRequestHandler):
             if not (self.headers.get("Authorization") or "").startswith("User "):
                 return self.answer(401, b'{"message": "Invalid Organization or User secret"}')
             return self.answer(200, json.dumps({"key": url.path.rsplit("/", 1)[-1]}).encode())
+        parts = url.path.split("/")
+        if url.path.startswith("/elements/api-v2/instances/") or url.path.startswith("/elements/api-v2/hubs/"):
+            # verify: GET /instances/{id}, then GET /hubs/{hub}/ping through the instance.
+            time.sleep(self.get_delay)
+            if not (self.headers.get("Authorization") or "").startswith("User "):
+                return self.answer(401, b'{"message": "Invalid Organization or User secret"}')
+            if parts[3] == "instances":
+                return self.answer(200, json.dumps({"id": int(parts[4]), "name": "bench", "valid": True, "disabled": False,
+                                                    "element": {"key": "gmail", "hub": "general"}}).encode())
+            return self.answer(200, b'{"endpoint": "general"}')
         if url.path != "/o/oauth2/v2/auth":
             return self.answer(404)
         query = dict(urllib.parse.parse_qsl(url.query))
@@ -78,8 +94,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("port_file")
     parser.add_argument("--ce-delay", type=float, default=0.0)
+    parser.add_argument("--get-delay", type=float, default=0.0)
     args = parser.parse_args()
     Handler.ce_delay = args.ce_delay
+    Handler.get_delay = args.get_delay
+    # socketserver's backlog is 5: more clients connecting at once would wait for a SYN retry (1 s).
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(args.port_file + ".part", "w") as f:
         f.write(str(server.server_port))

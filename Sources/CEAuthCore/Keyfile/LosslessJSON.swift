@@ -49,8 +49,8 @@ public indirect enum LosslessJSON: Equatable, Sendable {
 
     public subscript(key: String) -> LosslessJSON? {
         guard case .object(let members) = self else { return nil }
-        let units = Array(key.utf16)
-        return members.first { $0.key.units == units }?.value
+        let units = key.utf16
+        return members.first { $0.key.units.elementsEqual(units) }?.value
     }
 
     public var stringValue: String? {
@@ -292,7 +292,14 @@ private struct Parser {
             if byte < 0x20 { throw error("a control character inside a string") }
             index += byte == UInt8(ascii: "\\") ? 2 : 1
         }
-        guard index <= bytes.count, let raw = String(validating: bytes[start..<index], as: UTF8.self) else {
+        let span = bytes[start..<index]
+        // Most strings of a keyfile are plain ASCII without escapes: their UTF-16 code units are
+        // their bytes, with no decoding of scalars (a keyfile of 10,000 entries holds 70,000).
+        if !span.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }) {
+            index += 1
+            return JSONString(raw: String(decoding: span, as: UTF8.self), units: span.map(UInt16.init))
+        }
+        guard index <= bytes.count, let raw = String(validating: span, as: UTF8.self) else {
             throw error("a string that is not valid UTF-8")
         }
         index += 1

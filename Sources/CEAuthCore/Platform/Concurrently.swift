@@ -1,6 +1,6 @@
 /// Work on many items at once, on threads of their own: `verify --all`, `status` and
 /// `adopt --all` send one instance's requests per item, so a keyfile of 50 instances waits about
-/// one round trip per 8 instead of one per instance.
+/// one round trip per 16 instead of one per instance.
 public enum Concurrently {
     /// `body(worker, item)` for every item, at most `width` at once. Each thread makes one
     /// `worker` (a transport, whose connection its next items use again) and takes the next item

@@ -10,8 +10,9 @@ public enum Defaults {
     public static let checkTimeout = 30
     /// The range of every --request-timeout.
     public static let requestTimeoutRange = 1...3_600
-    /// How many instances `verify --all`, `status` and `adopt --all` check at once.
-    public static let concurrentRequests = 8
+    /// How many instances `verify --all`, `status` and `adopt --all` check at once (each worker on
+    /// its own connection): 50 instances at a round trip of 100 ms take under a second.
+    public static let concurrentRequests = 16
     /// The events poller's interval, in minutes.
     public static let pollInterval = 15
     public static let pollIntervalRange = 1...10_080

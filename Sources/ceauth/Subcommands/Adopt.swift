@@ -59,7 +59,7 @@ struct Adopt: CEAuthCommand {
         let saved = sandboxOptions.sandbox ? context.reachable(stored) : stored
         let plan = Adoption(baseURL: base.absoluteString, saved: saved, created: LoginPlan.timestamp(Date()))
         let wanted = try id.map { [$0] } ?? plan.missing(try client.listInstances(), element: element)
-        // The GETs 8 at once, each worker on its own connection; saved in order.
+        // The GETs 16 at once, each worker on its own connection; saved in order.
         let answers = Concurrently.map(wanted, width: Defaults.concurrentRequests, worker: {
             CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(), timeoutSeconds: timeout)
         }) { worker, id in Result { () throws(CloudElementsError) in try worker.instance(id: id) } }

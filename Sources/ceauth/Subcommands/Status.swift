@@ -6,7 +6,7 @@ struct Status: CEAuthCommand {
         abstract: "Every instance of the keyfile at a glance: works or not, enabled, events, tags.",
         discussion: """
         One line each: name, id, element, host, works (as verify), enabled, events (on/off, interval, callback host), tags. \
-        The instances are checked 8 at once, each at its own host, with the same two requests as verify. \
+        The instances are checked 16 at once, each at its own host, with the same two requests as verify. \
         Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET. Exit codes as verify --all: 0 every one works; 10 any one does not; \
         4, 5, 7, 8 as for verify; 6 keyfile; 64 usage.
         """)

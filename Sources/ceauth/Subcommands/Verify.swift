@@ -54,7 +54,7 @@ struct Verify: CEAuthCommand {
         let targets = all ? context.reachable(saved)
             : [try context.reach(try InstanceArgument.find(instance!, in: saved, keyfile: path, sandbox: sandboxOptions.sandbox))]
         let timeout = Double(requestTimeout)
-        // Each instance's two requests on a worker's own connection, 8 instances at once; the
+        // Each instance's two requests on a worker's own connection, 16 instances at once; the
         // results in keyfile order. The hub is the template's, or for an element ceauth has no
         // template of, Cloud Elements' own.
         let checked = Concurrently.map(targets, width: all ? Defaults.concurrentRequests : 1, worker: { CurlTransport() }) { transport, target in
