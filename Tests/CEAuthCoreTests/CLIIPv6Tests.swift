@@ -22,7 +22,7 @@ extension CLITests {
         // code and the state from the URL to the redirect_uri it was given.
         let directory = TemporaryDirectory()
         let browser = directory.path + "/browser", answer = directory.path + "/answer"
-        try Data("""
+        try writeExecutable("""
         #!/usr/bin/env python3
         import sys, urllib.parse, urllib.request, urllib.error
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(sys.argv[1]).query))
@@ -33,8 +33,7 @@ extension CLITests {
             status = e.code
         open("\(answer)", "w").write(q["redirect_uri"] + " " + str(status))
 
-        """.utf8).write(to: URL(fileURLWithPath: browser))
-        chmod(browser, 0o755)
+        """, to: browser)
         var env = SandboxSecrets.environment
         env["BROWSER"] = browser
         env["HOME"] = directory.path

@@ -184,9 +184,7 @@ import CEAuthSandbox
     /// A `$BROWSER` script that writes the URL it was given (argument `urlArgument`) to `record`.
     static func recordingBrowser(in directory: TemporaryDirectory, urlArgument: Int) throws -> (script: String, record: String) {
         let script = directory.path + "/browser", record = directory.path + "/url"
-        try Data("#!/bin/sh\nprintf '%s' \"$\(urlArgument)\" > \(record).part && mv \(record).part \(record)\n".utf8)
-            .write(to: URL(fileURLWithPath: script))
-        chmod(script, 0o755)
+        try writeExecutable("#!/bin/sh\nprintf '%s' \"$\(urlArgument)\" > \(record).part && mv \(record).part \(record)\n", to: script, mode: 0o755)
         return (script, record)
     }
 

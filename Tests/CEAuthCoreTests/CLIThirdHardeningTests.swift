@@ -62,8 +62,7 @@ extension CLITests {
         let config = folder + "/config"
         let marker = harness.directory.path + "/ran"
         let script = harness.directory.path + "/secret.sh"
-        try Data("#!/bin/sh\ntouch \(marker)\necho ORGSECRET-b2d48c31\n".utf8).write(to: URL(fileURLWithPath: script))
-        chmod(script, 0o755)
+        try writeExecutable("#!/bin/sh\ntouch \(marker)\necho ORGSECRET-b2d48c31\n", to: script, mode: 0o755)
         var env = harness.environment
         env["CEAUTH_ORG_SECRET"] = nil
         func write(_ text: String, mode: mode_t) throws {
@@ -443,8 +442,7 @@ extension CLITests {
     @Test func secretCommandsEndWhenTheyExitAndGetNoOtherSecrets() async throws {
         let folder = TemporaryDirectory()
         let helper = folder.path + "/with-helper.sh"
-        try Data("#!/bin/sh\nsleep 30 &\necho HELPER-SECRET-value-1\n".utf8).write(to: URL(fileURLWithPath: helper))
-        chmod(helper, 0o755)
+        try writeExecutable("#!/bin/sh\nsleep 30 &\necho HELPER-SECRET-value-1\n", to: helper, mode: 0o755)
         let env = ["PATH": "/usr/bin:/bin", "CEAUTH_USER_SECRET": "USERSECRET-5f1c9e7a", "CEAUTH_CLIENT_SECRET": "CLIENTSECRET-9a7e3d10"]
         let started = monotonicSeconds()
         #expect(try SecretCommand.run(helper, key: "org-secret-command", environment: env, timeoutSeconds: 5) == "HELPER-SECRET-value-1")
@@ -452,8 +450,7 @@ extension CLITests {
 
         let pidFile = folder.path + "/child.pid"
         let stuck = folder.path + "/stuck.sh"
-        try Data("#!/bin/sh\nsleep 30 &\necho $! > \(pidFile)\nsleep 30\n".utf8).write(to: URL(fileURLWithPath: stuck))
-        chmod(stuck, 0o755)
+        try writeExecutable("#!/bin/sh\nsleep 30 &\necho $! > \(pidFile)\nsleep 30\n", to: stuck, mode: 0o755)
         #expect(throws: ConfigurationError.self) {
             try SecretCommand.run(stuck, key: "org-secret-command", environment: env, timeoutSeconds: 0.5)
         }
@@ -467,8 +464,7 @@ extension CLITests {
         #expect(!alive(), "the command's child was left running after the timeout")
 
         let printer = folder.path + "/printenv.sh"
-        try Data("#!/bin/sh\necho \"ENV-${CEAUTH_USER_SECRET:-none}-${CEAUTH_CLIENT_SECRET:-none}-padding\"\n".utf8).write(to: URL(fileURLWithPath: printer))
-        chmod(printer, 0o755)
+        try writeExecutable("#!/bin/sh\necho \"ENV-${CEAUTH_USER_SECRET:-none}-${CEAUTH_CLIENT_SECRET:-none}-padding\"\n", to: printer, mode: 0o755)
         #expect(try SecretCommand.run(printer, key: "org-secret-command", environment: env, timeoutSeconds: 5) == "ENV-none-none-padding")
     }
 
@@ -477,8 +473,7 @@ extension CLITests {
         let harness = try LoginHarness()
         let folder = TemporaryDirectory()
         let browser = folder.path + "/browser.sh"
-        try Data("#!/bin/sh\nenv > \(folder.path)/env\n".utf8).write(to: URL(fileURLWithPath: browser))
-        chmod(browser, 0o755)
+        try writeExecutable("#!/bin/sh\nenv > \(folder.path)/env\n", to: browser, mode: 0o755)
         var env = harness.environment
         env["BROWSER"] = browser
         let run = try await run(["login", "gmail", "--timeout", "2"], environment: env)

@@ -116,8 +116,7 @@ import CEAuthSandbox
         let directory = TemporaryDirectory()
         let script = directory.path + "/fake-browser"
         let record = directory.path + "/opened.txt"
-        try Data("#!/bin/sh\nprintf '%s' \"$1\" > \(record)\n".utf8).write(to: URL(fileURLWithPath: script))
-        chmod(script, 0o755)
+        try writeExecutable("#!/bin/sh\nprintf '%s' \"$1\" > \(record)\n", to: script, mode: 0o755)
         let url = URL(string: "http://127.0.0.1:1/auth?state=abc&x=1")!
         let env = ["BROWSER": script, "PATH": "/nonexistent"]
         #expect(BrowserLauncher.open(url: url, environment: env) == .opened(command: script + " <the URL above>"))

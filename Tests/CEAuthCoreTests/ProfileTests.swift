@@ -94,8 +94,7 @@ extension CLITests {
         env["CEAUTH_USER_SECRET"] = nil
         // Like `pass show ce/user`: the command holds no secret, it prints one.
         let printer = harness.directory.path + "/print-user-secret"
-        try Data("#!/bin/sh\necho \(SandboxSecrets.user)\n".utf8).write(to: URL(fileURLWithPath: printer))
-        chmod(printer, 0o700)
+        try writeExecutable("#!/bin/sh\necho \(SandboxSecrets.user)\n", to: printer, mode: 0o700)
         let set = [["config", "set", "client-id", SandboxSecrets.clientID, "--profile", "work"],
                    ["config", "set", "user-secret-command", printer, "--profile", "work"],
                    ["config", "set", "tags", "team-a, nightly", "--profile", "work"]]

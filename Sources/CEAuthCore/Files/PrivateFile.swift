@@ -124,12 +124,15 @@ public struct PrivateFile: Sendable {
         guard OS.makeDirectory(directory, mode: 0o700) else { throw ioError("create the folder", directory) }
     }
 
-    func read(_ file: String) throws(KeyfileError) -> Data {
+    func read(_ file: String) throws(KeyfileError) -> Data { Data(try readBytes(file)) }
+
+    /// The file's bytes, not copied into a `Data` (a keyfile of megabytes is parsed from them).
+    func readBytes(_ file: String) throws(KeyfileError) -> [UInt8] {
         let fd = OS.open(file, .read)
         guard fd >= 0 else { throw ioError("read", file) }
         defer { OS.close(fd) }
         guard let bytes = OS.readAll(fd) else { throw ioError("read", file) }
-        return Data(bytes)
+        return bytes
     }
 
     /// Temporary files are only written under the lock, so any found while holding it were left

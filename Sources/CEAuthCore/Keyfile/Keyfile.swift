@@ -115,8 +115,7 @@ public enum KeyfileDocument {
     /// and base URL is updated where it stands; everything else stays as it is.
     public static func merge(existing: Data?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> Data {
         var members = try rootMembers(existing, path: path)
-        let key = Array("instances".utf16)
-        let index = members.firstIndex { $0.key.units == key }
+        let index = members.firstIndex { $0.key.is("instances") }
         var instances: [LosslessJSON] = []
         if let index {
             guard case .array(let items) = members[index].value else {
@@ -129,7 +128,7 @@ public enum KeyfileDocument {
             // The same instance again (re-authorized): updated where it stands; fields ceauth
             // does not own (a note, a tag of the user's) stay.
             for member in owned {
-                if let at = fields.firstIndex(where: { $0.key.units == member.key.units }) {
+                if let at = fields.firstIndex(where: { $0.key.sameValue(as: member.key) }) {
                     fields[at].value = member.value
                 } else {
                     fields.append(member)
@@ -155,8 +154,7 @@ public enum KeyfileDocument {
     /// Nil when no such entry is there.
     public static func remove(existing: Data?, id: Int64, baseURL: String, path: String) throws(KeyfileError) -> Data? {
         var members = try rootMembers(existing, path: path)
-        let key = Array("instances".utf16)
-        guard let index = members.firstIndex(where: { $0.key.units == key }), case .array(var items) = members[index].value else {
+        guard let index = members.firstIndex(where: { $0.key.is("instances") }), case .array(var items) = members[index].value else {
             return nil
         }
         let before = items.count

@@ -57,6 +57,10 @@ public enum KeyfileReader {
     /// naming it refuses it (`usable`, exit 6) instead of using an empty token. An unparseable
     /// file is an error.
     public static func instances(_ data: Data?, path: String) throws(KeyfileError) -> [KeyfileEntry] {
+        try instances(bytes: data.map { [UInt8]($0) }, path: path)
+    }
+
+    public static func instances(bytes data: [UInt8]?, path: String) throws(KeyfileError) -> [KeyfileEntry] {
         guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
         let root: LosslessJSON
         do {
@@ -69,15 +73,25 @@ public enum KeyfileReader {
         guard case .array(let items) = instances else {
             throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
         }
-        return items.compactMap { item in
-            let id = KeyfileEntry.id(of: item), token = item["token"]?.stringValue
-            guard id != nil || item["token"] != nil else { return nil }
-            var entry = KeyfileEntry(name: item["name"]?.stringValue ?? "", id: id ?? 0, token: Secret(token ?? ""),
-                                      element: item["element"]?.stringValue ?? "", baseURL: item["baseUrl"]?.stringValue ?? "",
-                                      created: item["created"]?.stringValue ?? "")
-            entry.hasID = id != nil
-            return entry
+        return items.compactMap(entry)
+    }
+
+    /// One entry, its members read in one pass (a keyfile may hold 10,000).
+    static func entry(_ item: LosslessJSON) -> KeyfileEntry? {
+        guard case .object(let members) = item else { return nil }
+        var name: String?, id: LosslessJSON?, token: LosslessJSON?, element: String?, baseURL: String?, created: String?
+        for member in members {
+            let key = member.key
+            if key.is("name") { name = member.value.stringValue } else if key.is("id") { id = member.value }
+            else if key.is("token") { token = member.value } else if key.is("element") { element = member.value.stringValue }
+            else if key.is("baseUrl") { baseURL = member.value.stringValue } else if key.is("created") { created = member.value.stringValue }
         }
+        let number = id.flatMap { $0.integerValue ?? $0.stringValue.flatMap { Int64($0) } }
+        guard number != nil || token != nil else { return nil }
+        var entry = KeyfileEntry(name: name ?? "", id: number ?? 0, token: Secret(token?.stringValue ?? ""),
+                                 element: element ?? "", baseURL: baseURL ?? "", created: created ?? "")
+        entry.hasID = number != nil
+        return entry
     }
 
     /// The one instance `query` names: an exact name or an id (all digits); `name:QUERY` or

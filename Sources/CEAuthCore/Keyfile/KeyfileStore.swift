@@ -74,7 +74,7 @@ public struct KeyfileStore: Sendable {
                                                           dedicated: folder.othersCanWrite && file.isDedicated(), user: user) {
             throw .unsafeFolder(path: directory, reason: reason)
         }
-        return try KeyfileReader.instances(try read(path), path: path)
+        return try KeyfileReader.instances(bytes: try file.readBytes(path), path: path)
     }
 
     private static let probeEntry = KeyfileEntry(name: "", id: 0, token: Secret(""), element: "", baseURL: "", created: "")

@@ -3,9 +3,9 @@
 /// `"e\u0301"` come back as they were), keys compared by their exact code units (never merged
 /// by Unicode normalisation), and a key twice in one object refused instead of one copy
 /// silently dropped. Strict RFC 8259; pure.
-public indirect enum LosslessJSON: Equatable, Sendable {
-    case object([Member])
-    case array([LosslessJSON])
+public enum LosslessJSON: Equatable, Sendable {
+    indirect case object([Member])
+    indirect case array([LosslessJSON])
     case string(JSONString)
     /// The number as written in the source.
     case number(String)
@@ -49,8 +49,7 @@ public indirect enum LosslessJSON: Equatable, Sendable {
 
     public subscript(key: String) -> LosslessJSON? {
         guard case .object(let members) = self else { return nil }
-        let units = key.utf16
-        return members.first { $0.key.units.elementsEqual(units) }?.value
+        return members.first { $0.key.is(key) }?.value
     }
 
     public var stringValue: String? {
@@ -102,23 +101,55 @@ public indirect enum LosslessJSON: Equatable, Sendable {
 /// A JSON string: its text between the quotes (escapes as read, or as ceauth wrote them) and
 /// its value as UTF-16 code units, so even a lone surrogate (`"\ud800"`) is kept and compared exactly.
 public struct JSONString: Equatable, Sendable {
-    public var raw: String
-    public var units: [UInt16]
+    /// The bytes between the quotes, in the buffer of the text read (shared by all its strings:
+    /// reading a string costs no copy) or of its own when ceauth wrote it.
+    private let buffer: JSONBytes
+    private let range: Range<Int>
+    /// The code units of a string with an escape, decoded once when read; nil for the rest,
+    /// whose value is their text itself.
+    private let escaped: [UInt16]?
 
     /// A string ceauth writes: escaped so that the text is safe to show on a terminal as well.
     public init(_ value: String) {
-        raw = Self.escape(value)
-        units = Array(value.utf16)
+        let text = Array(Self.escape(value).utf8)
+        buffer = JSONBytes(text)
+        range = 0..<text.count
+        escaped = text.contains(UInt8(ascii: "\\")) ? Array(value.utf16) : nil
     }
 
-    init(raw: String, units: [UInt16]) {
-        self.raw = raw
-        self.units = units
+    init(buffer: JSONBytes, range: Range<Int>, escaped: [UInt16]?) {
+        self.buffer = buffer
+        self.range = range
+        self.escaped = escaped
     }
 
-    /// Text without an escape is its own value: no decoding of the code units (most of a
-    /// keyfile's strings, read 70,000 times in a keyfile of 10,000 entries).
-    public var value: String { raw.utf8.contains(UInt8(ascii: "\\")) ? String(decoding: units, as: UTF16.self) : raw }
+    private var text: ArraySlice<UInt8> { buffer.bytes[range] }
+
+    /// The text between the quotes, escapes as read (or as ceauth wrote them).
+    public var raw: String { String(decoding: text, as: UTF8.self) }
+
+    /// The value as UTF-16 code units, so even a lone surrogate (`"\ud800"`) is kept and compared exactly.
+    public var units: [UInt16] { escaped ?? Array(raw.utf16) }
+
+    /// Text without an escape is its own value: nothing to decode.
+    public var value: String { escaped.map { String(decoding: $0, as: UTF16.self) } ?? raw }
+
+    /// True when the value is `key`, code unit for code unit (never by Unicode equivalence).
+    public func `is`(_ key: String) -> Bool {
+        // Without escapes the text is valid UTF-8 of the value: equal bytes, equal code units.
+        if let escaped { return escaped.elementsEqual(key.utf16) }
+        return text.count == key.utf8.count && text.elementsEqual(key.utf8)
+    }
+
+    /// True when both values are the same code units.
+    public func sameValue(as other: JSONString) -> Bool {
+        if escaped == nil && other.escaped == nil { return text.elementsEqual(other.text) }
+        return units == other.units
+    }
+
+    public static func == (lhs: JSONString, rhs: JSONString) -> Bool {
+        lhs.text.elementsEqual(rhs.text) && lhs.sameValue(as: rhs)
+    }
 
     /// Escapes what JSON requires (quote, backslash, C0 controls) and what a terminal must not
     /// see raw (DEL, C1 controls, line and paragraph separators, bidirectional overrides): the
@@ -174,12 +205,35 @@ extension LosslessJSON {
     }
 }
 
+/// The bytes of a text read, shared by every string read from it.
+final class JSONBytes: Sendable {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// The keys of one object so far, compared by code units: a short list for the few keys of
+/// most objects, a set past 16.
+private struct SeenKeys {
+    private var few: [JSONString] = []
+    private var many: Set<[UInt16]>?
+
+    mutating func insert(_ key: JSONString) -> Bool {
+        if many != nil { return many!.insert(key.units).inserted }
+        if few.contains(where: { $0.sameValue(as: key) }) { return false }
+        few.append(key)
+        if few.count > 16 { many = Set(few.map(\.units)) }
+        return true
+    }
+}
+
 private struct Parser {
     let bytes: [UInt8]
+    let buffer: JSONBytes
     var index = 0
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
+        buffer = JSONBytes(bytes)
     }
 
     func error(_ reason: String) -> LosslessJSON.ParseError {
@@ -210,14 +264,14 @@ private struct Parser {
     mutating func object(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
         index += 1
         var members: [LosslessJSON.Member] = []
-        var seen: Set<[UInt16]> = []
+        var seen = SeenKeys()
         skipSpace()
         if current == UInt8(ascii: "}") { index += 1; return .object([]) }
         while true {
             guard current == UInt8(ascii: "\"") else { throw error("expected a key") }
             let keyStart = index
             let key = try string()
-            guard seen.insert(key.units).inserted else {
+            guard seen.insert(key) else {
                 index = keyStart
                 let shown = key.value.count > 40 ? String(key.value.prefix(40)) + "…" : key.value
                 throw error("the key \"\(shown)\" appears twice in one object")
@@ -295,16 +349,18 @@ private struct Parser {
             index += byte == UInt8(ascii: "\\") ? 2 : 1
         }
         let span = bytes[start..<index]
-        // Most strings of a keyfile are plain ASCII without escapes: their UTF-16 code units are
-        // their bytes, with no decoding of scalars (a keyfile of 10,000 entries holds 70,000).
-        if !span.contains(where: { $0 >= 0x80 || $0 == UInt8(ascii: "\\") }) {
-            index += 1
-            return JSONString(raw: String(decoding: span, as: UTF8.self), units: span.map(UInt16.init))
+        index += 1
+        var hasEscape = false, ascii = true
+        for byte in span {
+            if byte == UInt8(ascii: "\\") { hasEscape = true } else if byte >= 0x80 { ascii = false }
         }
-        guard index <= bytes.count, let raw = String(validating: span, as: UTF8.self) else {
+        // Most strings of a keyfile are plain ASCII: nothing to check or decode, nothing copied.
+        guard hasEscape || !ascii else { return JSONString(buffer: buffer, range: start..<(index - 1), escaped: nil) }
+        guard let raw = String(validating: span, as: UTF8.self) else {
+            index -= 1  // at the closing quote, as before
             throw error("a string that is not valid UTF-8")
         }
-        index += 1
+        guard hasEscape else { return JSONString(buffer: buffer, range: start..<(index - 1), escaped: nil) }
         var units: [UInt16] = []
         var scalars = raw.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {
@@ -328,6 +384,6 @@ private struct Parser {
                 throw error("a bad escape")
             }
         }
-        return JSONString(raw: raw, units: units)
+        return JSONString(buffer: buffer, range: start..<(index - 1), escaped: units)
     }
 }

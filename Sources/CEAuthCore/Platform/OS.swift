@@ -29,15 +29,25 @@ public enum OS {
     /// The whole file, or nil with errno set.
     static func readAll(_ fd: Int32) -> [UInt8]? {
         var data: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        // Straight into the result, growing it by doubling: a keyfile of megabytes is read
+        // with a few reads and copies, not one copy per 64 KiB.
+        var length = 0
+        var capacity = 65536
         while true {
-            let count = buffer.withUnsafeMutableBytes { readOnce(fd, into: $0) }
-            if count == 0 { return data }
+            if length == data.count {
+                capacity = Swift.max(capacity, data.count * 2)
+                data += [UInt8](repeating: 0, count: capacity - data.count)
+            }
+            let count = data.withUnsafeMutableBytes { readOnce(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[length...])) }
+            if count == 0 {
+                data.removeSubrange(length...)
+                return data
+            }
             if count < 0 {
                 if lastError == Code.interrupted { continue }
                 return nil
             }
-            data += buffer[..<count]
+            length += count
         }
     }
 

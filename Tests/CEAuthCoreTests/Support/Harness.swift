@@ -164,6 +164,17 @@ final class LoginHarness {
     }
 }
 
+/// Writes a script to run, through a descriptor closed on exec: a process another test starts
+/// at that moment would otherwise keep it open for writing, and running the script would then
+/// fail with ETXTBSY.
+func writeExecutable(_ text: String, to path: String, mode: UInt32 = 0o755) throws {
+    OS.remove(path)
+    let fd = OS.open(path, .readWrite(create: mode))
+    guard fd >= 0 else { throw SocketError("open \(path)", code: OS.lastError) }
+    defer { OS.close(fd) }
+    guard OS.setMode(fd, mode), OS.writeAll(fd, Array(text.utf8)) else { throw SocketError("write \(path)", code: OS.lastError) }
+}
+
 func fileMode(_ path: String) -> Int {
     var info = stat()
     guard stat(path, &info) == 0 else { return -1 }
