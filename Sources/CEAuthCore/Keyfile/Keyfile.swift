@@ -147,7 +147,7 @@ public enum KeyfileDocument {
         } else {
             members.append(.init("instances", .array(instances)))
         }
-        return Data((LosslessJSON.object(members).encoded(pretty: true) + "\n").utf8)
+        return Data(LosslessJSON.object(members).encodedBytes(pretty: true) + [0x0A])
     }
 
     /// The document without the entry of `id` at `baseURL`; everything else stays as it was read.
@@ -162,7 +162,7 @@ public enum KeyfileDocument {
         items.removeAll { gone.isSame(as: $0) }
         guard items.count < before else { return nil }
         members[index].value = .array(items)
-        return Data((LosslessJSON.object(members).encoded(pretty: true) + "\n").utf8)
+        return Data(LosslessJSON.object(members).encodedBytes(pretty: true) + [0x0A])
     }
 
     /// The entries a keyfile holds (for reading it back); none when it cannot be parsed.

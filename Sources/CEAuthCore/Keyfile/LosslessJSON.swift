@@ -66,34 +66,53 @@ public enum LosslessJSON: Equatable, Sendable {
     /// JSON text: compact, or indented by two spaces. Strings and numbers that were read are
     /// written back exactly as they were read.
     public func encoded(pretty: Bool = false) -> String {
-        var out = ""
-        write(into: &out, indent: pretty ? "" : nil)
+        String(decoding: encodedBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// The same text as bytes, written straight from the text read (no string is rebuilt).
+    public func encodedBytes(pretty: Bool = false) -> [UInt8] {
+        var out: [UInt8] = []
+        write(into: &out, depth: pretty ? 0 : nil)
         return out
     }
 
-    private func write(into out: inout String, indent: String?) {
-        let inner = indent.map { $0 + "  " }
-        let (open, separator, close) = inner.map { ("\n" + $0, ",\n" + $0, "\n" + indent!) } ?? ("", ",", "")
+    /// `depth`: how deep the value is when indenting (nil: compact).
+    private func write(into out: inout [UInt8], depth: Int?) {
+        func newline(_ level: Int) {
+            out.append(0x0A)
+            out.append(contentsOf: repeatElement(0x20, count: 2 * level))
+        }
+        let inner = depth.map { $0 + 1 }
         switch self {
-        case .object(let members) where members.isEmpty: out += "{}"
-        case .array(let items) where items.isEmpty: out += "[]"
+        case .object(let members) where members.isEmpty: out += [UInt8(ascii: "{"), UInt8(ascii: "}")]
+        case .array(let items) where items.isEmpty: out += [UInt8(ascii: "["), UInt8(ascii: "]")]
         case .object(let members):
-            out += "{" + open
+            out.append(UInt8(ascii: "{"))
             for (offset, member) in members.enumerated() {
-                if offset > 0 { out += separator }
-                out += "\"" + member.key.raw + "\"" + (indent == nil ? ":" : ": ")
-                member.value.write(into: &out, indent: inner)
+                if offset > 0 { out.append(UInt8(ascii: ",")) }
+                if let inner { newline(inner) }
+                out.append(UInt8(ascii: "\""))
+                member.key.appendText(to: &out)
+                out += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+                if depth != nil { out.append(0x20) }
+                member.value.write(into: &out, depth: inner)
             }
-            out += close + "}"
+            if let depth { newline(depth) }
+            out.append(UInt8(ascii: "}"))
         case .array(let items):
-            out += "[" + open
+            out.append(UInt8(ascii: "["))
             for (offset, item) in items.enumerated() {
-                if offset > 0 { out += separator }
-                item.write(into: &out, indent: inner)
+                if offset > 0 { out.append(UInt8(ascii: ",")) }
+                if let inner { newline(inner) }
+                item.write(into: &out, depth: inner)
             }
-            out += close + "]"
-        case .string(let string): out += "\"" + string.raw + "\""
-        case .number(let text), .literal(let text): out += text
+            if let depth { newline(depth) }
+            out.append(UInt8(ascii: "]"))
+        case .string(let string):
+            out.append(UInt8(ascii: "\""))
+            string.appendText(to: &out)
+            out.append(UInt8(ascii: "\""))
+        case .number(let text), .literal(let text): out += text.utf8
         }
     }
 }
@@ -124,6 +143,9 @@ public struct JSONString: Equatable, Sendable {
     }
 
     private var text: ArraySlice<UInt8> { buffer.bytes[range] }
+
+    /// Appends the text between the quotes, as read.
+    func appendText(to out: inout [UInt8]) { out.append(contentsOf: text) }
 
     /// The text between the quotes, escapes as read (or as ceauth wrote them).
     public var raw: String { String(decoding: text, as: UTF8.self) }
