@@ -364,18 +364,25 @@ private struct Parser {
     mutating func string() throws(LosslessJSON.ParseError) -> JSONString {
         index += 1
         let start = index
-        while true {
-            guard let byte = current else { throw error("a string is not closed") }
-            if byte == UInt8(ascii: "\"") { break }
-            if byte < 0x20 { throw error("a control character inside a string") }
-            index += byte == UInt8(ascii: "\\") ? 2 : 1
+        // One pass over the bytes, unchecked (the loop keeps within them): where the string
+        // ends, and whether it has an escape or a byte past ASCII.
+        var hasEscape = false, ascii = true
+        var stop: UInt8 = 0
+        index = bytes.withUnsafeBufferPointer { all -> Int in
+            var at = start
+            while at < all.count {
+                let byte = all[at]
+                if byte == UInt8(ascii: "\"") || byte < 0x20 { stop = byte; return at }
+                if byte == UInt8(ascii: "\\") { hasEscape = true; at += 2; continue }
+                if byte >= 0x80 { ascii = false }
+                at += 1
+            }
+            return at
         }
+        guard index < bytes.count else { throw error("a string is not closed") }
+        guard stop == UInt8(ascii: "\"") else { throw error("a control character inside a string") }
         let span = bytes[start..<index]
         index += 1
-        var hasEscape = false, ascii = true
-        for byte in span {
-            if byte == UInt8(ascii: "\\") { hasEscape = true } else if byte >= 0x80 { ascii = false }
-        }
         // Most strings of a keyfile are plain ASCII: nothing to check or decode, nothing copied.
         guard hasEscape || !ascii else { return JSONString(buffer: buffer, range: start..<(index - 1), escaped: nil) }
         guard let raw = String(validating: span, as: UTF8.self) else {
