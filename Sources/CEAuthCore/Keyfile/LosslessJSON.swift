@@ -234,10 +234,10 @@ final class JSONBytes: Sendable {
 }
 
 /// The keys of one object so far, compared by code units: a short list for the few keys of
-/// most objects, a set past 16.
+/// most objects (its storage kept from one object to the next of the same depth), a set past 16.
 private struct SeenKeys {
-    private var few: [JSONString] = []
-    private var many: Set<[UInt16]>?
+    var few: [JSONString] = []
+    var many: Set<[UInt16]>?
 
     mutating func insert(_ key: JSONString) -> Bool {
         if many != nil { return many!.insert(key.units).inserted }
@@ -252,6 +252,7 @@ private struct Parser {
     let bytes: [UInt8]
     let buffer: JSONBytes
     var index = 0
+    private var seenByDepth: [SeenKeys] = []
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
@@ -286,7 +287,13 @@ private struct Parser {
     mutating func object(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
         index += 1
         var members: [LosslessJSON.Member] = []
+        // The list of an earlier object at this depth, emptied: no new storage per object.
+        if seenByDepth.count <= depth { seenByDepth.append(contentsOf: repeatElement(SeenKeys(), count: depth + 1 - seenByDepth.count)) }
         var seen = SeenKeys()
+        swap(&seen, &seenByDepth[depth])
+        seen.few.removeAll(keepingCapacity: true)
+        seen.many = nil
+        defer { swap(&seen, &seenByDepth[depth]) }
         skipSpace()
         if current == UInt8(ascii: "}") { index += 1; return .object([]) }
         while true {

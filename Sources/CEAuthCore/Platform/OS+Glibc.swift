@@ -199,6 +199,13 @@ extension OS {
         return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// fstat(2)'s size of a regular file; nil for anything else (a pipe has none).
+    static func regularFileSize(_ fd: Int32) -> Int? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int(info.st_size)
+    }
+
     /// The kind of the file an open descriptor refers to.
     static func kind(_ fd: Int32) -> FileFacts.Kind? {
         var info = stat()

@@ -32,7 +32,9 @@ public enum OS {
         // Straight into the result, growing it by doubling: a keyfile of megabytes is read
         // with a few reads and copies, not one copy per 64 KiB.
         var length = 0
-        var capacity = 65536
+        // A regular file's size is known: one buffer of it (and a byte to see the end) is read once.
+        var capacity = (regularFileSize(fd) ?? 0) + 1
+        capacity = Swift.max(capacity, 4096)
         while true {
             if length == data.count {
                 capacity = Swift.max(capacity, data.count * 2)
