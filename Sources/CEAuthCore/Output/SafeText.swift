@@ -14,7 +14,9 @@ public enum TerminalText {
     /// tabs kept when `keepLayout` (ceauth's own messages have several lines, listings columns):
     /// neither can move the cursor anywhere but forward.
     public static func sanitize(_ text: String, keepLayout: Bool = true) -> String {
-        guard text.unicodeScalars.contains(where: isUnsafe) else { return text }
+        // Line feeds and tabs that are kept make no copy: a listing of thousands of lines has them.
+        let kept = { (scalar: Unicode.Scalar) in keepLayout && (scalar == "\n" || scalar == "\t") }
+        guard text.unicodeScalars.contains(where: { isUnsafe($0) && !kept($0) }) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             guard isUnsafe(scalar), !(keepLayout && (scalar == "\n" || scalar == "\t")) else {
