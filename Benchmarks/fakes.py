@@ -54,6 +54,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(401, b'{"message": "Invalid Organization or User secret"}')
             if parts[3] == "instances":
                 return self.answer(200, json.dumps({"id": int(parts[4]), "name": "bench", "valid": True, "disabled": False,
+                                                    "token": "INSTANCETOKEN-bench-%s" % parts[4],
                                                     "element": {"key": "gmail", "hub": "general"}}).encode())
             return self.answer(200, b'{"endpoint": "general"}')
         if url.path != "/o/oauth2/v2/auth":

@@ -33,7 +33,9 @@ public struct KeyfileEntry: Sendable, Equatable {
 
     /// The same instance as `item`: its id (however spelled) at this base URL.
     func isSame(as item: LosslessJSON) -> Bool {
-        Self.id(of: item) == id && item["baseUrl"]?.stringValue == baseURL
+        // Compared where it stands, without a String per entry (a merge looks at every one).
+        guard Self.id(of: item) == id, case .string(let base)? = item["baseUrl"] else { return false }
+        return base.is(baseURL)
     }
 
     /// What is wrong with an entry read from the keyfile for what a command does with it: an
