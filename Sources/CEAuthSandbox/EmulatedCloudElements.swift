@@ -144,11 +144,7 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             guard let id = Int64(parts[3]), let instance = instances.current[id] else {
                 return Self.error(404, "No instance found with id \(parts[3])")
             }
-            return .json(200, .object([
-                "id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid), "disabled": .bool(instance.disabled),
-                "element": elementJSON(instance.element), "token": .string(instance.token),
-                "configuration": .object(instance.configuration), "tags": .array(instance.tags),
-            ]))
+            return .json(200, instanceJSON(id, instance))
         case (5, "hubs") where parts[4] == "ping":
             let hub = parts[3]
             guard authorization.hasPrefix(Self.platformHeader + ", Element "),
@@ -160,6 +156,15 @@ public final class EmulatedCloudElements: @unchecked Sendable {
         default:
             return Self.error(404, "No resource found at \(request.path)")
         }
+    }
+
+    /// An instance as GET /instances/{id} (and a PATCH's answer) shows it: secrets echoed, as the real service does.
+    private func instanceJSON(_ id: Int64, _ instance: Instance) -> JSONValue {
+        .object([
+            "id": .integer(id), "name": .string(instance.name), "valid": .bool(instance.valid), "disabled": .bool(instance.disabled),
+            "element": elementJSON(instance.element), "token": .string(instance.token),
+            "configuration": .object(instance.configuration), "tags": .array(instance.tags),
+        ])
     }
 
     /// The element as an instance's JSON describes it (its hub included, as Cloud Elements does).
@@ -210,11 +215,7 @@ public final class EmulatedCloudElements: @unchecked Sendable {
             return instance
         }
         guard let updated else { return Self.error(404, "No instance found with id \(id)") }
-        return .json(200, .object([
-            "id": .integer(id), "name": .string(updated.name), "valid": .bool(updated.valid), "disabled": .bool(updated.disabled),
-            "element": elementJSON(updated.element), "token": .string(updated.token),
-            "configuration": .object(updated.configuration), "tags": .array(updated.tags),
-        ]))
+        return .json(200, instanceJSON(id, updated))
     }
 
     /// `DELETE /instances/{id}` with the platform header: 200 and gone, or 404.

@@ -89,6 +89,6 @@ public struct InstanceStatus: Sendable {
                               tags: answer.map(LiveInstance.tags))
     }
 
-    /// The exit code of one instance: 0 works, 11 gone, 10 otherwise (as `verify`).
+    /// Whether it was checked and works (anything else makes `status` exit 10, as `verify --all`).
     public var works: Bool { verification?.verdict == .works }
 }

@@ -10,7 +10,6 @@ public enum EventKeys {
     public static let callbackURL = "event.notification.callback.url"
     public static let interval = "event.poller.refresh_interval"
     public static let pollers = "event.poller.configuration"
-    public static let vendorType = "event.vendor.type"
     public static let signatureKey = "event.notification.signature.key"
 }
 

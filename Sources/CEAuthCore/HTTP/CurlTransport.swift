@@ -27,9 +27,6 @@ public struct CurlTransport: HTTPTransport {
         self.environment = environment
     }
 
-    /// How many connections libcurl opened for this transport so far (reuse opens none).
-    public var connectionsOpened: Int { session.connectionsOpened.current }
-
     /// The proxy for a scheme, as libcurl reads the variables: `http_proxy` (lower case only:
     /// a CGI request can set `HTTP_PROXY`), `https_proxy` or `HTTPS_PROXY`, then `all_proxy` or
     /// `ALL_PROXY`; "" for none.
@@ -109,11 +106,8 @@ public struct CurlTransport: HTTPTransport {
         let result = withExtendedLifetime(source) { ceauth_curl_easy_perform(handle) }
         var status = 0
         var requestBytes = 0
-        var opened = 0
         _ = ceauth_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         _ = ceauth_curl_getinfo_long(handle, CURLINFO_REQUEST_SIZE, &requestBytes)
-        _ = ceauth_curl_getinfo_long(handle, CURLINFO_NUM_CONNECTS, &opened)
-        session.connectionsOpened.with { $0 += opened }
         if sink.tooLarge { throw .responseTooLarge(status: status, limit: maxResponseBytes) }
         guard result == CURLE_OK else {
             throw Self.classify(result, requestBytes: requestBytes, host: host, timeout: request.timeoutSeconds)
@@ -159,7 +153,6 @@ public struct CurlTransport: HTTPTransport {
 final class CurlSession: @unchecked Sendable {
     private let lock = OS.Lock()
     private var handle: UnsafeMutableRawPointer?
-    let connectionsOpened = Locked(0)
 
     func withHandle<T>(_ body: (UnsafeMutableRawPointer?) throws(TransportError) -> T) throws(TransportError) -> T {
         let result: Result<T, TransportError> = lock.withLock {

@@ -34,7 +34,7 @@ public struct KeyfileStore: Sendable {
         if let keyfile = try facts(path) {
             if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
             keyfileOwner = keyfile.owner
-            _ = try KeyfileDocument.merge(existing: try read(path), entry: Self.probeEntry, path: path)
+            _ = try KeyfileDocument.merge(existing: try file.read(path), entry: Self.probeEntry, path: path)
         }
         guard let folder = try facts(directory) else {
             // ceauth will create the folder (0700) under the nearest one that exists.
@@ -111,6 +111,5 @@ public struct KeyfileStore: Sendable {
     }
 
     private func facts(_ path: String) throws(KeyfileError) -> FileFacts? { try file.facts(path) }
-    private func read(_ path: String) throws(KeyfileError) -> Data { try file.read(path) }
     private func ioError(_ operation: String, _ path: String) -> KeyfileError { file.ioError(operation, path) }
 }

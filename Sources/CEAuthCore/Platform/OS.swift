@@ -29,12 +29,10 @@ public enum OS {
     /// The whole file, or nil with errno set.
     static func readAll(_ fd: Int32) -> [UInt8]? {
         var data: [UInt8] = []
-        // Straight into the result, growing it by doubling: a keyfile of megabytes is read
-        // with a few reads and copies, not one copy per 64 KiB.
+        // Straight into the result: for a regular file one buffer of its size (and a byte to see
+        // the end), otherwise grown by doubling; a keyfile of megabytes is not copied per 64 KiB.
         var length = 0
-        // A regular file's size is known: one buffer of it (and a byte to see the end) is read once.
-        var capacity = (regularFileSize(fd) ?? 0) + 1
-        capacity = Swift.max(capacity, 4096)
+        var capacity = Swift.max((regularFileSize(fd) ?? 0) + 1, 4096)
         while true {
             if length == data.count {
                 capacity = Swift.max(capacity, data.count * 2)

@@ -43,7 +43,7 @@ struct Events: CEAuthCommand {
         let console = context.console
         let changing = off || url != nil || pollInterval != nil || calendarID != nil
         var current: InstanceEvents?
-        if !changing || !off { current = InstanceEvents(configuration: LiveInstance.configuration(of: try live.fetch())) }
+        if !off { current = InstanceEvents(configuration: LiveInstance.configuration(of: try live.fetch())) }
         guard changing else { return show(current!, of: live.instance, console: console) }
         let body = off ? LiveInstance.eventsOff
             : LiveInstance.configurationPatch(try EventsChange(url: url, pollInterval: pollInterval, calendarID: calendarID)
