@@ -70,6 +70,27 @@ func fuzzText(_ bytes: [UInt8]) {
         check((try? KeyfileDocument.merge(existing: Data(bytes), entry: fuzzEntry, path: "k")) == nil,
               "a keyfile that does not parse was merged")
     }
+    // 3b. The lookup's one-pass reader refuses what the tree refuses, with the same words at the
+    //     same byte, and reads as many entries as the tree has objects with an id or a token.
+    let scanned = Result { () throws(KeyfileError) in try KeyfileReader.instances(bytes: bytes, path: "k") }
+    if !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        switch (Result { () throws(LosslessJSON.ParseError) in try LosslessJSON.parse(bytes) }, scanned) {
+        case (.failure(let error), .failure(let refused)):
+            check(refused == .unparseable(path: "k", reason: "it is not valid JSON: \(error)"), "the one-pass reader refused with other words")
+        case (.failure, .success): check(false, "the one-pass reader accepted what the tree refuses")
+        case (.success(let tree), .success(let entries)):
+            if case .array(let items)? = tree["instances"] {
+                let expected = items.filter { item in
+                    guard case .object = item else { return false }
+                    return item["token"] != nil || (item["id"]?.integerValue ?? item["id"]?.stringValue.flatMap { Int64($0) }) != nil
+                }.count
+                check(entries.count == expected, "the one-pass reader read another number of entries")
+            }
+        case (.success(let tree), .failure):
+            guard case .object = tree, case .array? = tree["instances"] ?? .array([]) else { break }
+            check(false, "the one-pass reader refused what the tree accepts")
+        }
+    }
     // 4. The output filter: nothing that can drive a terminal comes out, and with the secret put
     //    anywhere in the text, no part of it survives the cut.
     let cut = bytes.first.map { Int($0) % (text.count + 1) } ?? 0

@@ -60,55 +60,138 @@ public enum KeyfileReader {
         try instances(bytes: data.map { [UInt8]($0) }, path: path)
     }
 
+    /// Read in one pass that builds only the entries (a keyfile may hold 10,000): every other
+    /// value is checked as the lossless parser checks it (the same errors at the same bytes) and passed.
     public static func instances(bytes data: [UInt8]?, path: String) throws(KeyfileError) -> [KeyfileEntry] {
-        guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
-        let root: LosslessJSON
+        Array(try entries(bytes: data, path: path))
+    }
+
+    public static func entries(bytes data: [UInt8]?, path: String) throws(KeyfileError) -> KeyfileEntries {
+        guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return KeyfileEntries(bytes: [], spans: []) }
+        var isObject = true, instancesIsArray = true
+        let entries: [KeyfileEntries.Spans]
         do {
-            root = try LosslessJSON.parse(data)
+            entries = try Parser.whole(data) { parser throws(LosslessJSON.ParseError) in
+                guard parser.current == UInt8(ascii: "{") else {
+                    isObject = false
+                    try parser.skip(depth: 0)
+                    return []
+                }
+                var found: [KeyfileEntries.Spans] = []
+                try parser.members(depth: 0) { parser, key throws(LosslessJSON.ParseError) in
+                    guard parser.is(key, "instances") else { return try parser.skip(depth: 1) }
+                    guard parser.current == UInt8(ascii: "[") else {
+                        instancesIsArray = false
+                        return try parser.skip(depth: 1)
+                    }
+                    try parser.items(depth: 1) { parser throws(LosslessJSON.ParseError) in
+                        guard parser.current == UInt8(ascii: "{") else { return try parser.skip(depth: 2) }
+                        if let entry = try parser.entry(depth: 2) { found.append(entry) }
+                    }
+                }
+                return found
+            }
         } catch {
             throw .unparseable(path: path, reason: "it is not valid JSON: \(error)")
         }
-        guard case .object = root else { throw .unparseable(path: path, reason: "it is not a JSON object") }
-        guard let instances = root["instances"] else { return [] }
-        guard case .array(let items) = instances else {
-            throw .unparseable(path: path, reason: "its \"instances\" member is not an array")
-        }
-        return items.compactMap(entry)
-    }
-
-    /// One entry, its members read in one pass (a keyfile may hold 10,000).
-    static func entry(_ item: LosslessJSON) -> KeyfileEntry? {
-        guard case .object(let members) = item else { return nil }
-        var name: String?, id: LosslessJSON?, token: LosslessJSON?, element: String?, baseURL: String?, created: String?
-        for member in members {
-            let key = member.key
-            if key.is("name") { name = member.value.stringValue } else if key.is("id") { id = member.value }
-            else if key.is("token") { token = member.value } else if key.is("element") { element = member.value.stringValue }
-            else if key.is("baseUrl") { baseURL = member.value.stringValue } else if key.is("created") { created = member.value.stringValue }
-        }
-        let number = id.flatMap { $0.integerValue ?? $0.stringValue.flatMap { Int64($0) } }
-        guard number != nil || token != nil else { return nil }
-        var entry = KeyfileEntry(name: name ?? "", id: number ?? 0, token: Secret(token?.stringValue ?? ""),
-                                 element: element ?? "", baseURL: baseURL ?? "", created: created ?? "")
-        entry.hasID = number != nil
-        return entry
+        guard isObject else { throw .unparseable(path: path, reason: "it is not a JSON object") }
+        guard instancesIsArray else { throw .unparseable(path: path, reason: "its \"instances\" member is not an array") }
+        return KeyfileEntries(bytes: data, spans: entries)
     }
 
     /// The one instance `query` names: an exact name or an id (all digits); `name:QUERY` or
     /// `id:QUERY` for only one of the two. An id held for two Cloud Elements hosts, a name given
     /// to several instances, or a query that is one's name and another's id, is ambiguous.
     public static func find(_ query: String, in instances: [KeyfileEntry], keyfile: String) throws(InstanceLookupError) -> KeyfileEntry {
-        guard !instances.isEmpty else { throw .emptyKeyfile(keyfile: keyfile) }
+        try find(query, isEmpty: instances.isEmpty, keyfile: keyfile,
+                 named: { name in instances.filter { $0.name == name } }, numbered: { id in instances.filter { $0.id == id } })
+    }
+
+    /// The same, over entries as read: only the ones that match are made whole.
+    public static func find(_ query: String, in entries: KeyfileEntries, keyfile: String) throws(InstanceLookupError) -> KeyfileEntry {
+        try find(query, isEmpty: entries.isEmpty, keyfile: keyfile,
+                 named: { name in entries.indices.filter { entries.isNamed(name, at: $0) }.map { entries[$0] } },
+                 numbered: { id in entries.indices.filter { entries.spans[$0].id == id }.map { entries[$0] } })
+    }
+
+    private static func find(_ query: String, isEmpty: Bool, keyfile: String, named: (Substring) -> [KeyfileEntry],
+                             numbered: (Int64) -> [KeyfileEntry]) throws(InstanceLookupError) -> KeyfileEntry {
+        guard !isEmpty else { throw .emptyKeyfile(keyfile: keyfile) }
         var value = Substring(query), byName = true, byID = true
         if value.hasPrefix("name:") { value = value.dropFirst(5); byID = false } else if value.hasPrefix("id:") { value = value.dropFirst(3); byName = false }
-        let named = byName ? instances.filter { $0.name == value } : []
-        let numbered = byID ? Int64(value).map { id in instances.filter { $0.id == id && !named.contains($0) } } ?? [] : []
-        if named.count == 1 && numbered.count == 1 { throw .nameAndID(String(value), named: named[0].summary, numbered: numbered[0].summary) }
-        let matches = named + numbered
+        let byNameFound = byName ? named(value) : []
+        let byIDFound = byID ? Int64(value).map { id in numbered(id).filter { !byNameFound.contains($0) } } ?? [] : []
+        if byNameFound.count == 1 && byIDFound.count == 1 {
+            throw .nameAndID(String(value), named: byNameFound[0].summary, numbered: byIDFound[0].summary)
+        }
+        let matches = byNameFound + byIDFound
         switch matches.count {
         case 0: throw .notFound(query, keyfile: keyfile)
         case 1: return matches[0]
         default: throw .ambiguous(query, candidates: matches.map(\.summary))
         }
+    }
+}
+
+extension Parser {
+    /// One entry from its `{`, only its six members kept. An entry with neither an id nor a
+    /// token is skipped (a person may keep notes there); one with either but something missing
+    /// is kept, so that a command naming it refuses it (`usable`, exit 6) instead of using an
+    /// empty token.
+    mutating func entry(depth: Int) throws(LosslessJSON.ParseError) -> KeyfileEntries.Spans? {
+        var name: StringSpan?, id: Int64?, token: StringSpan?, hasToken = false
+        var element: StringSpan?, baseURL: StringSpan?, created: StringSpan?
+        try members(depth: depth) { parser, key throws(LosslessJSON.ParseError) in
+            // A string member's value; any other value is passed (and reads as absent).
+            func text() throws(LosslessJSON.ParseError) -> StringSpan? {
+                guard parser.current == UInt8(ascii: "\"") else { try parser.skip(depth: depth + 1); return nil }
+                return try parser.string()
+            }
+            if parser.is(key, "name") { name = try text() } else if parser.is(key, "token") { hasToken = true; token = try text() }
+            else if parser.is(key, "element") { element = try text() } else if parser.is(key, "baseUrl") { baseURL = try text() }
+            else if parser.is(key, "created") { created = try text() } else if parser.is(key, "id") {
+                // A number as written, or a string of digits (a hand edit, another tool).
+                if let byte = parser.current, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
+                    id = Int64(String(decoding: parser.bytes[try parser.number()], as: UTF8.self))
+                } else {
+                    id = try text().flatMap { Int64(parser.value(of: $0)) }
+                }
+            } else {
+                try parser.skip(depth: depth + 1)
+            }
+        }
+        guard id != nil || hasToken else { return nil }
+        return KeyfileEntries.Spans(name: name, id: id, token: token, element: element, baseURL: baseURL, created: created)
+    }
+}
+
+/// The keyfile's entries as read: where each one's members lie in the text, an entry made whole
+/// only when it is asked for (a lookup among 10,000 builds the one it finds).
+public struct KeyfileEntries: RandomAccessCollection, Sendable {
+    struct Spans: Sendable {
+        var name: StringSpan?, id: Int64?, token: StringSpan?, element: StringSpan?, baseURL: StringSpan?, created: StringSpan?
+    }
+
+    let bytes: [UInt8]
+    let spans: [Spans]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { spans.count }
+
+    public subscript(position: Int) -> KeyfileEntry {
+        let at = spans[position]
+        func text(_ span: StringSpan?) -> String { span?.value(in: bytes) ?? "" }
+        var entry = KeyfileEntry(name: text(at.name), id: at.id ?? 0, token: Secret(text(at.token)),
+                                 element: text(at.element), baseURL: text(at.baseURL), created: text(at.created))
+        entry.hasID = at.id != nil
+        return entry
+    }
+
+    /// The entry's name is `name` as Swift compares strings (canonical equivalence, as the
+    /// entries' `name ==` does), found on the bytes when both are ASCII.
+    func isNamed(_ name: Substring, at position: Int) -> Bool {
+        guard let span = spans[position].name else { return name.isEmpty }
+        if span.ascii && span.escaped == nil && name.utf8.allSatisfy({ $0 < 0x80 }) { return span.is(name.utf8, in: bytes) }
+        return span.value(in: bytes) == name
     }
 }

@@ -63,9 +63,12 @@ public struct KeyfileStore: Sendable {
     /// regular file of ours (a link is never followed) in a folder no other user controls.
     /// Another user's keyfile would choose the tokens a script gets and where ceauth sends the
     /// secrets, so it is refused before it is read.
-    public func instances() throws(KeyfileError) -> [KeyfileEntry] {
+    public func instances() throws(KeyfileError) -> [KeyfileEntry] { Array(try entries()) }
+
+    /// The same, each entry made whole only when asked for (a lookup among thousands).
+    public func entries() throws(KeyfileError) -> KeyfileEntries {
         let user = OS.effectiveUserID
-        guard let keyfile = try facts(path) else { return [] }
+        guard let keyfile = try facts(path) else { return try KeyfileReader.entries(bytes: nil, path: path) }
         if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
         // Whether the folder holds only ceauth's files matters only for one open to others
         // (narrowed then, not refused): the folder is listed only in that case.
@@ -74,7 +77,7 @@ public struct KeyfileStore: Sendable {
                                                           dedicated: folder.othersCanWrite && file.isDedicated(), user: user) {
             throw .unsafeFolder(path: directory, reason: reason)
         }
-        return try KeyfileReader.instances(bytes: try file.readBytes(path), path: path)
+        return try KeyfileReader.entries(bytes: try file.readBytes(path), path: path)
     }
 
     private static let probeEntry = KeyfileEntry(name: "", id: 0, token: Secret(""), element: "", baseURL: "", created: "")

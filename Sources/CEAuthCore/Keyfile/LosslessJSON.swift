@@ -37,14 +37,7 @@ public enum LosslessJSON: Equatable, Sendable {
     public static let maxDepth = 256
 
     public static func parse(_ bytes: some Collection<UInt8>) throws(ParseError) -> LosslessJSON {
-        var parser = Parser(bytes: Array(bytes))
-        // A UTF-8 byte order mark is tolerated on reading (editors on Windows add one).
-        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
-        parser.skipSpace()
-        let value = try parser.value(depth: 0)
-        parser.skipSpace()
-        guard parser.index == parser.bytes.count else { throw parser.error("text after the JSON value") }
-        return value
+        try Parser.whole(Array(bytes)) { parser throws(ParseError) in try parser.value(depth: 0) }
     }
 
     public subscript(key: String) -> LosslessJSON? {
@@ -177,6 +170,8 @@ public struct JSONString: Equatable, Sendable {
     /// see raw (DEL, C1 controls, line and paragraph separators, bidirectional overrides): the
     /// value is unchanged for a JSON reader, and `cat` of the text cannot drive the terminal.
     public static func escape(_ value: String) -> String {
+        // Printable ASCII without a quote or backslash is its own text (most values: no copy).
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return value }
         var out = ""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -233,22 +228,51 @@ final class JSONBytes: Sendable {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 }
 
+/// A string as read (a key or a value): where its text lies in the parser's bytes, and its code
+/// units when it has an escape. Compared where it lies: reading past a value copies and retains nothing.
+struct StringSpan: Sendable {
+    let range: Range<Int>
+    let escaped: [UInt16]?
+    /// Every byte of the text is ASCII (and so, without an escape, of the value).
+    var ascii = false
+
+    /// The value (a string without an escape is its own text).
+    func value(in bytes: [UInt8]) -> String {
+        escaped.map { String(decoding: $0, as: UTF16.self) } ?? String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// True when the value is `word`, code unit for code unit.
+    func `is`(_ word: some Collection<UInt8>, in bytes: [UInt8]) -> Bool {
+        if let escaped { return escaped.elementsEqual(String(decoding: word, as: UTF8.self).utf16) }
+        guard range.count == word.count else { return false }
+        // Without escapes the text is valid UTF-8 of the value: equal bytes, equal code units.
+        return bytes.withUnsafeBufferPointer { all in
+            var at = range.lowerBound
+            for byte in word {
+                guard all[at] == byte else { return false }
+                at += 1
+            }
+            return true
+        }
+    }
+}
+
 /// The keys of one object so far, compared by code units: a short list for the few keys of
 /// most objects (its storage kept from one object to the next of the same depth), a set past 16.
 private struct SeenKeys {
-    var few: [JSONString] = []
+    var few: [StringSpan] = []
     var many: Set<[UInt16]>?
 
-    mutating func insert(_ key: JSONString) -> Bool {
-        if many != nil { return many!.insert(key.units).inserted }
-        if few.contains(where: { $0.sameValue(as: key) }) { return false }
+    mutating func insert(_ key: StringSpan, in parser: Parser) -> Bool {
+        if many != nil { return many!.insert(parser.units(of: key)).inserted }
+        if few.contains(where: { parser.same($0, key) }) { return false }
         few.append(key)
-        if few.count > 16 { many = Set(few.map(\.units)) }
+        if few.count > 16 { many = Set(few.map { parser.units(of: $0) }) }
         return true
     }
 }
 
-private struct Parser {
+struct Parser {
     let bytes: [UInt8]
     let buffer: JSONBytes
     var index = 0
@@ -259,6 +283,18 @@ private struct Parser {
         buffer = JSONBytes(bytes)
     }
 
+    /// Reads a whole text: the one value `read` reads, between optional spaces, and nothing after.
+    static func whole<Value>(_ bytes: [UInt8], _ read: (inout Parser) throws(LosslessJSON.ParseError) -> Value) throws(LosslessJSON.ParseError) -> Value {
+        var parser = Parser(bytes: bytes)
+        // A UTF-8 byte order mark is tolerated on reading (editors on Windows add one).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
+        parser.skipSpace()
+        let value = try read(&parser)
+        parser.skipSpace()
+        guard parser.index == bytes.count else { throw parser.error("text after the JSON value") }
+        return value
+    }
+
     func error(_ reason: String) -> LosslessJSON.ParseError {
         LosslessJSON.ParseError(offset: index, reason: reason)
     }
@@ -266,27 +302,59 @@ private struct Parser {
     var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     mutating func skipSpace() {
-        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+        index = bytes.withUnsafeBufferPointer { all in
+            var at = index
+            while at < all.count, all[at] == 0x20 || all[at] == 0x0A || all[at] == 0x0D || all[at] == 0x09 { at += 1 }
+            return at
+        }
     }
 
     mutating func value(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
+        switch try kind(depth: depth) {
+        case UInt8(ascii: "{"):
+            var read: [LosslessJSON.Member] = []
+            try members(depth: depth) { parser, key throws(LosslessJSON.ParseError) in
+                read.append(.init(key: parser.string(key), value: try parser.value(depth: depth + 1)))
+            }
+            return .object(read)
+        case UInt8(ascii: "["):
+            var read: [LosslessJSON] = []
+            try items(depth: depth) { parser throws(LosslessJSON.ParseError) in read.append(try parser.value(depth: depth + 1)) }
+            return .array(read)
+        case UInt8(ascii: "\""): return .string(string(try string()))
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return .number(String(decoding: bytes[try number()], as: UTF8.self))
+        default: return .literal(try literal())
+        }
+    }
+
+    /// Reads past one value, checked exactly as `value` checks it (the same errors at the same
+    /// bytes), building nothing: how a keyfile's lookup passes what it does not need.
+    mutating func skip(depth: Int) throws(LosslessJSON.ParseError) {
+        switch try kind(depth: depth) {
+        case UInt8(ascii: "{"): try members(depth: depth) { parser, _ throws(LosslessJSON.ParseError) in try parser.skip(depth: depth + 1) }
+        case UInt8(ascii: "["): try items(depth: depth) { parser throws(LosslessJSON.ParseError) in try parser.skip(depth: depth + 1) }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        default: _ = try literal()
+        }
+    }
+
+    /// The first byte of the value here, once the depth is allowed and the byte can start one.
+    private func kind(depth: Int) throws(LosslessJSON.ParseError) -> UInt8 {
         guard depth < LosslessJSON.maxDepth else { throw error("nested deeper than \(LosslessJSON.maxDepth)") }
         guard let byte = current else { throw error("the text ends where a value should be") }
         switch byte {
-        case UInt8(ascii: "{"): return try object(depth: depth)
-        case UInt8(ascii: "["): return try array(depth: depth)
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): return try literal("true")
-        case UInt8(ascii: "f"): return try literal("false")
-        case UInt8(ascii: "n"): return try literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "\""), UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+             UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return byte
         default: throw error("unexpected character")
         }
     }
 
-    mutating func object(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
+    /// An object from its `{` to past its `}`: each key read and checked to be there once, then
+    /// `member` reads its value (the parser at the value's first byte).
+    mutating func members(depth: Int, _ member: (inout Parser, StringSpan) throws(LosslessJSON.ParseError) -> Void) throws(LosslessJSON.ParseError) {
         index += 1
-        var members: [LosslessJSON.Member] = []
         // The list of an earlier object at this depth, emptied: no new storage per object.
         if seenByDepth.count <= depth { seenByDepth.append(contentsOf: repeatElement(SeenKeys(), count: depth + 1 - seenByDepth.count)) }
         var seen = SeenKeys()
@@ -295,54 +363,57 @@ private struct Parser {
         seen.many = nil
         defer { swap(&seen, &seenByDepth[depth]) }
         skipSpace()
-        if current == UInt8(ascii: "}") { index += 1; return .object([]) }
+        if current == UInt8(ascii: "}") { index += 1; return }
         while true {
             guard current == UInt8(ascii: "\"") else { throw error("expected a key") }
             let keyStart = index
             let key = try string()
-            guard seen.insert(key) else {
+            guard seen.insert(key, in: self) else {
                 index = keyStart
-                let shown = key.value.count > 40 ? String(key.value.prefix(40)) + "…" : key.value
+                let value = value(of: key)
+                let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
                 throw error("the key \"\(shown)\" appears twice in one object")
             }
             skipSpace()
             guard current == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipSpace()
-            members.append(.init(key: key, value: try value(depth: depth + 1)))
+            try member(&self, key)
             skipSpace()
             switch current {
             case UInt8(ascii: ","): index += 1; skipSpace()
-            case UInt8(ascii: "}"): index += 1; return .object(members)
+            case UInt8(ascii: "}"): index += 1; return
             default: throw error("expected ',' or '}'")
             }
         }
     }
 
-    mutating func array(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
+    /// An array from its `[` to past its `]`; `item` reads each value.
+    mutating func items(depth: Int, _ item: (inout Parser) throws(LosslessJSON.ParseError) -> Void) throws(LosslessJSON.ParseError) {
         index += 1
-        var items: [LosslessJSON] = []
         skipSpace()
-        if current == UInt8(ascii: "]") { index += 1; return .array([]) }
+        if current == UInt8(ascii: "]") { index += 1; return }
         while true {
-            items.append(try value(depth: depth + 1))
+            try item(&self)
             skipSpace()
             switch current {
             case UInt8(ascii: ","): index += 1; skipSpace()
-            case UInt8(ascii: "]"): index += 1; return .array(items)
+            case UInt8(ascii: "]"): index += 1; return
             default: throw error("expected ',' or ']'")
             }
         }
     }
 
-    mutating func literal(_ word: String) throws(LosslessJSON.ParseError) -> LosslessJSON {
-        let expected = Array(word.utf8)
-        guard bytes[index...].starts(with: expected) else { throw error("unexpected character") }
-        index += expected.count
-        return .literal(word)
+    /// `true`, `false` or `null`.
+    mutating func literal() throws(LosslessJSON.ParseError) -> String {
+        let word = current == UInt8(ascii: "t") ? "true" : current == UInt8(ascii: "f") ? "false" : "null"
+        guard bytes[index...].starts(with: word.utf8) else { throw error("unexpected character") }
+        index += word.utf8.count
+        return word
     }
 
-    mutating func number() throws(LosslessJSON.ParseError) -> LosslessJSON {
+    /// Where the number's text lies.
+    mutating func number() throws(LosslessJSON.ParseError) -> Range<Int> {
         let start = index
         func digits() -> Int {
             let from = index
@@ -364,11 +435,31 @@ private struct Parser {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw error("an exponent needs digits") }
         }
-        return .number(String(decoding: bytes[start..<index], as: UTF8.self))
+        return start..<index
     }
 
-    /// From the opening quote to past the closing one.
-    mutating func string() throws(LosslessJSON.ParseError) -> JSONString {
+    /// The string read, as a value that shares the text's buffer.
+    func string(_ key: StringSpan) -> JSONString { JSONString(buffer: buffer, range: key.range, escaped: key.escaped) }
+
+    /// True when the string read is `word`, code unit for code unit.
+    func `is`(_ key: StringSpan, _ word: StaticString) -> Bool {
+        key.is(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount), in: bytes)
+    }
+
+    func same(_ one: StringSpan, _ other: StringSpan) -> Bool {
+        if one.escaped == nil && other.escaped == nil {
+            return one.range.count == other.range.count && bytes[one.range].elementsEqual(bytes[other.range])
+        }
+        return units(of: one) == units(of: other)
+    }
+
+    func value(of key: StringSpan) -> String { key.value(in: bytes) }
+
+    func units(of key: StringSpan) -> [UInt16] { key.escaped ?? Array(String(decoding: bytes[key.range], as: UTF8.self).utf16) }
+
+    /// From the opening quote to past the closing one: where the text lies, and its code units
+    /// when it has an escape.
+    mutating func string() throws(LosslessJSON.ParseError) -> StringSpan {
         index += 1
         let start = index
         // One pass over the bytes, unchecked (the loop keeps within them): where the string
@@ -388,15 +479,15 @@ private struct Parser {
         }
         guard index < bytes.count else { throw error("a string is not closed") }
         guard stop == UInt8(ascii: "\"") else { throw error("a control character inside a string") }
-        let span = bytes[start..<index]
+        let range = start..<index
         index += 1
         // Most strings of a keyfile are plain ASCII: nothing to check or decode, nothing copied.
-        guard hasEscape || !ascii else { return JSONString(buffer: buffer, range: start..<(index - 1), escaped: nil) }
-        guard let raw = String(validating: span, as: UTF8.self) else {
+        guard hasEscape || !ascii else { return StringSpan(range: range, escaped: nil, ascii: true) }
+        guard let raw = String(validating: bytes[range], as: UTF8.self) else {
             index -= 1  // at the closing quote, as before
             throw error("a string that is not valid UTF-8")
         }
-        guard hasEscape else { return JSONString(buffer: buffer, range: start..<(index - 1), escaped: nil) }
+        guard hasEscape else { return StringSpan(range: range, escaped: nil) }
         var units: [UInt16] = []
         var scalars = raw.unicodeScalars.makeIterator()
         while let scalar = scalars.next() {
@@ -420,6 +511,6 @@ private struct Parser {
                 throw error("a bad escape")
             }
         }
-        return JSONString(buffer: buffer, range: start..<(index - 1), escaped: units)
+        return StringSpan(range: range, escaped: units, ascii: ascii)
     }
 }

@@ -5,11 +5,11 @@ public enum CommandJSON {
     static func flag(_ value: Bool?) -> LosslessJSON { value.map { .literal($0 ? "true" : "false") } ?? .literal("null") }
 
     /// An entry of the keyfile (list, show): the token only when asked for.
-    public static func entry(_ entry: KeyfileEntry, token: Bool) -> LosslessJSON {
+    public static func entry(_ entry: KeyfileEntry, token: Bool, host: String? = nil) -> LosslessJSON {
         var members: [LosslessJSON.Member] = [
             .init("name", string(entry.name)), .init("id", .number(String(entry.id))),
             .init("element", string(entry.element)), .init("baseUrl", string(entry.baseURL)),
-            .init("host", string(entry.host)), .init("created", string(entry.created)),
+            .init("host", string(host ?? entry.host)), .init("created", string(entry.created)),
         ]
         if token { members.append(.init("token", string(entry.token.value))) }
         return .object(members)

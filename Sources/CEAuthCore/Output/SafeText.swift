@@ -53,7 +53,16 @@ public struct SafeText: Sendable {
 
     /// A message for the terminal: several lines, each escaped, redacted, then shortened.
     public func lines(_ text: String) -> String {
-        redactor.redact(TerminalText.sanitize(text)).split(separator: "\n", omittingEmptySubsequences: false)
+        let safe = redactor.redact(TerminalText.sanitize(text))
+        // No line has more bytes than the limit, so none has more characters: nothing to cut
+        // (a listing of thousands of lines is not split and joined again).
+        var longest = 0, run = 0
+        for byte in safe.utf8 {
+            run = byte == 0x0A ? 0 : run + 1
+            longest = max(longest, run)
+        }
+        guard longest > maxLineLength else { return safe }
+        return safe.split(separator: "\n", omittingEmptySubsequences: false)
             .map { Self.shorten(String($0), to: maxLineLength) }
             .joined(separator: "\n")
     }
@@ -70,7 +79,7 @@ public struct SafeText: Sendable {
     }
 
     static func shorten(_ text: String, to limit: Int) -> String {
-        text.count > limit ? String(text.prefix(limit)) + "…" : text
+        text.utf8.count > limit && text.count > limit ? String(text.prefix(limit)) + "…" : text
     }
 }
 

@@ -58,6 +58,31 @@ struct Console: Sendable {
         write(value.encoded() + "\n", to: .output)
     }
 
+    /// One JSON array on stdout, the same bytes as `json(.array(items))`, written as it is made
+    /// (a keyfile of 10,000 entries is never one tree in memory).
+    func jsonArray(_ items: some Sequence<LosslessJSON>) {
+        var chunk = "["
+        for (offset, item) in items.enumerated() {
+            if offset > 0 { chunk += "," }
+            chunk += item.encoded()
+            if chunk.utf8.count >= Self.chunkSize { write(chunk, to: .output); chunk = "" }
+        }
+        write(chunk + "]\n", to: .output)
+    }
+
+    /// Lines of plain output on stdout, as `print` of them joined, in writes of about 64 KiB.
+    func print(lines: some Sequence<String>) {
+        var chunk = ""
+        for line in lines {
+            if !chunk.isEmpty { chunk += "\n" }
+            chunk += line
+            if chunk.utf8.count >= Self.chunkSize { print(chunk); chunk = "" }
+        }
+        if !chunk.isEmpty { print(chunk) }
+    }
+
+    private static let chunkSize = 65536
+
     /// A value the user asked for itself (a token, a header with the secrets), on stdout as it
     /// is: not redacted. Refused if it holds a character that could drive the terminal, which no
     /// real token or secret has (the keyfile was edited by hand, say).

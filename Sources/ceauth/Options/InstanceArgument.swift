@@ -21,8 +21,10 @@ struct InstanceArgument: ParsableArguments {
     /// redactor from here on: only the command that prints it on purpose shows it.
     func find(environment: [String: String]) throws -> (KeyfileEntry, keyfile: String) {
         let path = try keyfile.path(environment: environment)
-        let instances = try KeyfileStore(path: path).instances()
-        let found = try Self.find(instance, in: instances, keyfile: path, sandbox: sandboxOptions.sandbox)
+        let entries = try KeyfileStore(path: path).entries()
+        // Outside the sandbox only the entries that match are made whole (a keyfile of thousands).
+        let found = sandboxOptions.sandbox ? try Self.find(instance, in: Array(entries), keyfile: path, sandbox: true)
+                                           : try KeyfileReader.find(instance, in: entries, keyfile: path)
         Redactor.learn([found.token.value])
         return (found, path)
     }

@@ -40,18 +40,22 @@ struct List: CEAuthCommand {
     func run(_ context: CommandContext) throws {
         let (console, environment) = (context.console, context.environment)
         let path = try keyfile.path(environment: environment)
-        var instances = try KeyfileStore(path: path).instances()
-        if remote { return try listRemote(saved: context.reachable(instances), environment: environment, console: console) }
-        if sandboxOptions.sandbox { instances = instances.filter(\.isSandbox) }
+        let entries = try KeyfileStore(path: path).entries()
+        if remote { return try listRemote(saved: context.reachable(Array(entries)), environment: environment, console: console) }
+        // Entries made whole one at a time, one URL parse per distinct baseUrl: a keyfile of
+        // thousands is never all in memory twice.
+        var hosts: [String: String] = [:]
+        let shown = entries.lazy.filter { !sandboxOptions.sandbox || $0.isSandbox }.map { entry -> (KeyfileEntry, String) in
+            if hosts[entry.baseURL] == nil { hosts[entry.baseURL] = entry.host }
+            return (entry, hosts[entry.baseURL]!)
+        }
         if json {
-            console.json(.array(instances.map { CommandJSON.entry($0, token: false) }))
-        } else if instances.isEmpty {
+            console.jsonArray(shown.map { CommandJSON.entry($0.0, token: false, host: $0.1) })
+        } else if shown.isEmpty {
             console.say("No instances in \(path) yet; create one with ceauth login ELEMENT.")
         } else {
-            // One write of every line (through the same filter, line by line) for a keyfile of thousands.
-            console.print((["NAME\tID\tELEMENT\tHOST\tCREATED"] + instances.map {
-                "\($0.name)\t\($0.id)\t\($0.element)\t\($0.host)\t\($0.created)"
-            }).joined(separator: "\n"))
+            console.print("NAME\tID\tELEMENT\tHOST\tCREATED")
+            console.print(lines: shown.map { entry, host in "\(entry.name)\t\(entry.id)\t\(entry.element)\t\(host)\t\(entry.created)" })
         }
     }
 
