@@ -24,6 +24,11 @@ let package = Package(
         // prctl(2), which Swift cannot call (variadic): turning core dumps off for a process that
         // holds secrets.
         .target(name: "CSystem"),
+        // The Secret Service (GNOME Keyring, KeePassXC, KWallet) through libsecret, loaded with
+        // dlopen on first use like libcurl: no build dependency (libsecret's ABI is declared in
+        // the shim), nothing loaded by commands that keep tokens in the keyfile. libsecret
+        // rather than raw D-Bus: it does the session encryption and prompts of the protocol.
+        .target(name: "CSecret"),
         // Turns the top-level Templates/ folder into Swift source at build time, so a
         // copied binary still knows its built-in elements (no resource bundle to carry).
         .executableTarget(name: "TemplateEmbedder"),
@@ -35,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "CEAuthCore",
-            dependencies: ["COpenSSL", "CCurl", "CSystem"],
+            dependencies: ["COpenSSL", "CCurl", "CSystem", "CSecret"],
             plugins: ["EmbedTemplates"]
         ),
         .executableTarget(

@@ -27,7 +27,7 @@ struct CEAuth: ParsableCommand {
           ceauth --generate-completion-script bash    shell completion (also zsh, fish)
         """,
         version: BuildInfo.versionLine,
-        subcommands: [Login.self, SandboxCommand.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Status.self, Events.self, Tag.self, Enable.self, Disable.self, Adopt.self, Delete.self, Elements.self, Config.self]
+        subcommands: [Login.self, SandboxCommand.self, Create.self, URLCommand.self, List.self, Show.self, Token.self, Header.self, Verify.self, Status.self, Events.self, Tag.self, Enable.self, Disable.self, Adopt.self, Delete.self, Elements.self, Config.self, Secrets.self, KeyfileCommand.self]
     )
 
     /// Before anything is read: no core file of a process that holds secrets, and a closed

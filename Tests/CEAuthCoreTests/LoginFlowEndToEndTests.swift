@@ -291,7 +291,7 @@ import CEAuthSandbox
             Issue.record("expected InstanceNotSaved, got \(result)")
             return
         }
-        #expect(notSaved.reason == .symlink(path: keyfile))
+        #expect(notSaved.reason as? KeyfileError == .symlink(path: keyfile))
         #expect(notSaved.instance.token.value.hasPrefix("INSTANCETOKEN-"))
         #expect(notSaved.instance.id > 480_000)
         #expect(harness.cloudElements.postCount == 1)

@@ -15,6 +15,13 @@ public struct KeyfileEntry: Sendable, Equatable {
     public var created: String
     /// False for an entry read without a usable id (a hand edit): it can be named, not sent.
     public var hasID = true
+    /// Where the token is kept: nil for the keyfile itself (its `token` member), or the
+    /// entry's `tokenStore` member, `secret-service`: the token is in the keyring and the entry
+    /// holds none (`token` is filled from the keyring when a command needs it).
+    public var tokenStore: String?
+
+    /// The entry's token is in the Secret Service, not in the keyfile.
+    public var tokenInSecretService: Bool { tokenStore == TokenStore.secretService.rawValue }
 
     public init(name: String, id: Int64, token: Secret, element: String, baseURL: String, created: String) {
         self.name = name
@@ -40,8 +47,12 @@ public struct KeyfileEntry: Sendable, Equatable {
 
     /// What is wrong with an entry read from the keyfile for what a command does with it: an
     /// empty token for any use; no id, element or baseUrl for a request about it. Nil when whole.
-    public func damage(sending: Bool) -> String? {
-        if token.value.isEmpty { return "it has no token (or an empty one)" }
+    /// `token: false` for a use that does not need the token (show without --reveal).
+    public func damage(sending: Bool, token needed: Bool = true) -> String? {
+        if let tokenStore, TokenStore(rawValue: tokenStore) != .secretService {
+            return "its tokenStore '\(tokenStore)' is not one this ceauth knows (secret-service)"
+        }
+        if token.value.isEmpty && (needed || !tokenInSecretService) { return "it has no token (or an empty one)" }
         guard sending else { return nil }
         if !hasID { return "its id is missing or not a whole number" }
         if element.isEmpty { return "it names no element" }
@@ -50,19 +61,24 @@ public struct KeyfileEntry: Sendable, Equatable {
     }
 
     /// The entry itself, or the error that names what is wrong with it (exit 6).
-    public func usable(keyfile: String, sending: Bool = true) throws(KeyfileError) -> KeyfileEntry {
-        guard let problem = damage(sending: sending) else { return self }
+    public func usable(keyfile: String, sending: Bool = true, token: Bool = true) throws(KeyfileError) -> KeyfileEntry {
+        guard let problem = damage(sending: sending, token: token) else { return self }
         throw .damagedEntry(path: keyfile, name: name, id: id, problem: problem)
     }
 
-    /// The entry as ceauth writes it, in this order.
+    /// The entry as ceauth writes it, in this order: the token itself, or where it is kept.
     var json: LosslessJSON {
         .object([
             .init("name", .string(JSONString(name))), .init("id", .number(String(id))),
-            .init("token", .string(JSONString(token.value))), .init("element", .string(JSONString(element))),
+            tokenStore.map { .init("tokenStore", .string(JSONString($0))) } ?? .init("token", .string(JSONString(token.value))),
+            .init("element", .string(JSONString(element))),
             .init("baseUrl", .string(JSONString(baseURL))), .init("created", .string(JSONString(created))),
         ])
     }
+
+    /// The members ceauth owns in an entry: a rewrite replaces them, and drops the one of
+    /// `token` and `tokenStore` that the entry no longer has.
+    static let ownedKeys = ["name", "id", "token", "tokenStore", "element", "baseUrl", "created"]
 }
 
 /// Problems reading or writing the keyfile.
@@ -136,6 +152,9 @@ public enum KeyfileDocument {
                     fields.append(member)
                 }
             }
+            // A token moved to the keyring leaves no copy behind, and one moved back no pointer.
+            let gone = KeyfileEntry.ownedKeys.filter { key in !owned.contains { $0.key.is(key) } }
+            fields.removeAll { field in gone.contains { field.key.is($0) } }
             instances[same] = .object(fields)
             // Any further copy of the same instance goes: one entry per instance.
             instances = instances.enumerated().filter { offset, item in

@@ -140,7 +140,7 @@ extension Parser {
     /// empty token.
     mutating func entry(depth: Int) throws(LosslessJSON.ParseError) -> KeyfileEntries.Spans? {
         var name: StringSpan?, id: Int64?, token: StringSpan?, hasToken = false
-        var element: StringSpan?, baseURL: StringSpan?, created: StringSpan?
+        var element: StringSpan?, baseURL: StringSpan?, created: StringSpan?, tokenStore: StringSpan?
         try members(depth: depth) { parser, key throws(LosslessJSON.ParseError) in
             // A string member's value; any other value is passed (and reads as absent).
             func text() throws(LosslessJSON.ParseError) -> StringSpan? {
@@ -149,7 +149,8 @@ extension Parser {
             }
             if parser.is(key, "name") { name = try text() } else if parser.is(key, "token") { hasToken = true; token = try text() }
             else if parser.is(key, "element") { element = try text() } else if parser.is(key, "baseUrl") { baseURL = try text() }
-            else if parser.is(key, "created") { created = try text() } else if parser.is(key, "id") {
+            else if parser.is(key, "created") { created = try text() } else if parser.is(key, "tokenStore") { hasToken = true; tokenStore = try text() }
+            else if parser.is(key, "id") {
                 // A number as written, or a string of digits (a hand edit, another tool).
                 if let byte = parser.current, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
                     id = Int64(String(decoding: parser.bytes[try parser.number()], as: UTF8.self))
@@ -161,7 +162,7 @@ extension Parser {
             }
         }
         guard id != nil || hasToken else { return nil }
-        return KeyfileEntries.Spans(name: name, id: id, token: token, element: element, baseURL: baseURL, created: created)
+        return KeyfileEntries.Spans(name: name, id: id, token: token, element: element, baseURL: baseURL, created: created, tokenStore: tokenStore)
     }
 }
 
@@ -170,6 +171,7 @@ extension Parser {
 public struct KeyfileEntries: RandomAccessCollection, Sendable {
     struct Spans: Sendable {
         var name: StringSpan?, id: Int64?, token: StringSpan?, element: StringSpan?, baseURL: StringSpan?, created: StringSpan?
+        var tokenStore: StringSpan?
     }
 
     let bytes: [UInt8]
@@ -184,6 +186,7 @@ public struct KeyfileEntries: RandomAccessCollection, Sendable {
         var entry = KeyfileEntry(name: text(at.name), id: at.id ?? 0, token: Secret(text(at.token)),
                                  element: text(at.element), baseURL: text(at.baseURL), created: text(at.created))
         entry.hasID = at.id != nil
+        entry.tokenStore = at.tokenStore.map { $0.value(in: bytes) }
         return entry
     }
 

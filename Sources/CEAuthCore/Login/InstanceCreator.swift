@@ -62,11 +62,13 @@ public struct InstanceCreator {
     /// Saves a created instance; a failure is InstanceNotSaved, which carries the id and token.
     public func save(_ instance: CreatedInstance) throws(InstanceNotSaved) -> KeyfileStore.SaveReport {
         // A re-authorized instance keeps its entry's name and creation time; its token is new.
-        let entry = KeyfileEntry(name: plan.reauthorize?.name ?? instance.name, id: instance.id, token: instance.token,
+        var entry = KeyfileEntry(name: plan.reauthorize?.name ?? instance.name, id: instance.id, token: instance.token,
                                  element: instance.elementKey, baseURL: plan.baseURL.absoluteString,
                                  created: plan.reauthorize?.created ?? LoginPlan.timestamp(Date()))
+        // Where the old token was: moved to the keyfile, its keyring item goes after the save.
+        entry.tokenStore = plan.reauthorize?.tokenStore
         do {
-            return try KeyfileStore(path: plan.keyfilePath).save(entry)
+            return try TokenStore.save(entry, in: plan.tokenStore, keyfile: KeyfileStore(path: plan.keyfilePath), keyring: plan.keyring)
         } catch {
             throw InstanceNotSaved(instance: instance, reason: error)
         }

@@ -31,6 +31,9 @@ public struct LoginOptions: Sendable {
     public var preflight = true
     /// `--exchange`: who redeems the code (`cloud-elements`, the default, or `local`).
     public var exchange: String?
+    /// `--token-store`: where the new token goes (`keyfile` or `secret-service`); re-authorizing,
+    /// the entry's own store unless given.
+    public var tokenStore: String?
 
     public init(element: String) {
         self.element = element
@@ -44,6 +47,7 @@ public struct LoginOptions: Sendable {
         options.redirectURI = redirectURI ?? profile.values["redirect-uri"]
         options.exchange = exchange ?? profile.values["exchange"]
         guard update == nil else { return options }
+        options.tokenStore = tokenStore ?? profile.values["token-store"]
         if tags.isEmpty {
             options.tags = (profile.values["tags"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
         }
@@ -116,8 +120,9 @@ public struct LoginOptions: Sendable {
         var reauthorize: KeyfileEntry?
         var baseForPlan = base
         if let update {
-            let saved = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).instances(), keyfile: keyfilePath)
-                .usable(keyfile: keyfilePath)
+            let found = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).entries(), keyfile: keyfilePath)
+            // Its current token (for the PUT) from where the entry keeps it.
+            let saved = try TokenStore.resolve(found, keyring: { try SecretService(environment: environment) }).usable(keyfile: keyfilePath)
             // Its baseUrl is a loopback port any local user may hold once its run ended: neither
             // the secrets nor a code go there.
             guard !saved.isSandbox else {
@@ -138,7 +143,16 @@ public struct LoginOptions: Sendable {
             baseForPlan = own
         }
 
-        return LoginPlan(
+        // The keyring is reached now, before the browser opens: a consent is the user's time.
+        let store = try tokenStore.map { text throws(ConfigurationError) in try TokenStore.parse(text, option: "--token-store") }
+            ?? (reauthorize?.tokenInSecretService == true ? .secretService : .keyfile)
+        var keyring: SecretService?
+        if store == .secretService || reauthorize?.tokenInSecretService == true {
+            keyring = try SecretService(environment: environment)
+            try keyring?.check()
+        }
+
+        var plan = LoginPlan(
             template: template,
             credentials: CloudElementsCredentials(userSecret: Secret(environment[Settings.Variable.userSecret]!),
                                                   organizationSecret: Secret(environment[Settings.Variable.orgSecret]!)),
@@ -151,5 +165,7 @@ public struct LoginOptions: Sendable {
             keyfilePath: keyfilePath, openBrowser: openBrowser, reauthorize: reauthorize, paste: paste, preflight: preflight,
             exchange: mode, tokenURL: tokenURL, revokeURL: revokeURL
         )
+        (plan.tokenStore, plan.keyring) = (store, keyring)
+        return plan
     }
 }

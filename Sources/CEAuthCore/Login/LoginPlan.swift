@@ -23,6 +23,9 @@ public struct LoginPlan: Sendable {
     public var timeoutSeconds: Double
     public var requestTimeoutSeconds: Double
     public var keyfilePath: String
+    /// Where the new token goes; with `secret-service`, the keyring reached (checked before the browser opens).
+    public var tokenStore: TokenStore = .keyfile
+    public var keyring: SecretService?
     public var openBrowser: Bool
     /// `--update`: the saved instance to re-authorize (PUT) instead of creating one (POST).
     public var reauthorize: KeyfileEntry?

@@ -18,9 +18,11 @@ public struct LoginResult: Sendable {
 /// the caller can show its id and token: nothing is lost.
 public struct InstanceNotSaved: Error, CustomStringConvertible {
     public var instance: CreatedInstance
-    public var reason: KeyfileError
+    /// A KeyfileError, or a SecretServiceError when the token was to go to the keyring.
+    public var reason: any Error
 
     public var description: String {
-        "the instance was created (id \(instance.id)) but the keyfile could not be written: \(reason)"
+        reason is SecretServiceError ? "the instance was created (id \(instance.id)) but its token could not be saved in the Secret Service: \(reason)"
+                                     : "the instance was created (id \(instance.id)) but the keyfile could not be written: \(reason)"
     }
 }

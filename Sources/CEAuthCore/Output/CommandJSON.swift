@@ -10,6 +10,7 @@ public enum CommandJSON {
             .init("name", string(entry.name)), .init("id", .number(String(entry.id))),
             .init("element", string(entry.element)), .init("baseUrl", string(entry.baseURL)),
             .init("host", string(host ?? entry.host)), .init("created", string(entry.created)),
+            .init("tokenStore", string(entry.tokenStore ?? TokenStore.keyfile.rawValue)),
         ]
         if token { members.append(.init("token", string(entry.token.value))) }
         return .object(members)

@@ -413,6 +413,14 @@ extension OS {
     /// True when `fd` is a terminal.
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// Turns the terminal's echo of typed characters off (or back on); false when `fd` is no terminal.
+    public static func setEcho(_ fd: Int32, _ on: Bool) -> Bool {
+        var settings = termios()
+        guard tcgetattr(fd, &settings) == 0 else { return false }
+        if on { settings.c_lflag |= tcflag_t(ECHO) } else { settings.c_lflag &= ~tcflag_t(ECHO) }
+        return tcsetattr(fd, TCSANOW, &settings) == 0
+    }
+
     /// Whether the file at `path` is an executable file for this user.
     static func isExecutable(_ path: String) -> Bool {
         var info = stat()

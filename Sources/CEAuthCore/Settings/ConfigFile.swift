@@ -36,6 +36,7 @@ public struct ConfigFile: Sendable, Equatable {
         ("events-url", nil, "login's events URL"),
         ("tags", nil, "login's instance tags, comma-separated"),
         ("exchange", nil, "login's code exchange: cloud-elements or local (PKCE)"),
+        ("token-store", nil, "where new instance tokens go: keyfile or secret-service"),
         ("user-secret-command", nil, "a command that prints the Cloud Elements user secret"),
         ("org-secret-command", nil, "a command that prints the Cloud Elements organization secret"),
         ("client-secret-command", nil, "a command that prints the Google client secret"),

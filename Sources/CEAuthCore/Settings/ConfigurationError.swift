@@ -26,7 +26,7 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .missingEnvironment(let names):
             let list = names.joined(separator: ", ")
-            return "missing \(names.count == 1 ? "environment variable" : "environment variables") \(list); set \(names.count == 1 ? "it" : "them") before running ceauth (secrets come from the environment or a profile's secret command, never from the command line)"
+            return "missing \(names.count == 1 ? "environment variable" : "environment variables") \(list); set \(names.count == 1 ? "it" : "them") before running ceauth (secrets come from the environment, a profile's secret command or the keyring through ceauth secrets set, never from the command line)"
         case .invalidURL(let what, let value, let reason):
             return "\(what) '\(value)' cannot be used: \(reason)"
         case .conflictingOptions(let text):

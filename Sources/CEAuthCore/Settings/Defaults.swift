@@ -18,6 +18,8 @@ public enum Defaults {
     public static let pollIntervalRange = 1...10_080
     /// How long a profile's secret command may take (`CEAUTH_SECRET_COMMAND_TIMEOUT`).
     public static let secretCommandTimeout = 10.0
+    /// Each call to the Secret Service: a keyring that answers does so in milliseconds.
+    public static let keyringTimeout = 5.0
     public static let secretCommandTimeoutRange = 0.1...600.0
 
     /// `value` of `option` when it is within `range`; otherwise the error that names both.

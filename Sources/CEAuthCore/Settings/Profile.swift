@@ -50,6 +50,8 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible {
     case environment(String)
     case profile(String, file: String)
     case command(String)
+    /// `ceauth secrets set` put it in the Secret Service, for this profile.
+    case keyring(profile: String)
     case notSet
 
     public var description: String {
@@ -57,6 +59,7 @@ public enum SettingSource: Sendable, Equatable, CustomStringConvertible {
         case .environment(let variable): return "environment (\(variable))"
         case .profile(let name, let file): return "profile \(name) (\(file))"
         case .command(let key): return "\(key) of the profile"
+        case .keyring(let profile): return "Secret Service (ceauth secrets set, profile \(profile))"
         case .notSet: return "not set"
         }
     }
@@ -67,7 +70,10 @@ extension Settings {
     /// environment has none, and each secret a profile's command prints where its variable is
     /// unset. Flags are applied after this by each command: flags > environment > profile >
     /// defaults. `sources` says where each variable's value came from.
+    /// `askKeyring` (default: as `runCommands`): whether the Secret Service is asked for the
+    /// secrets still missing; a command that needs no secret never loads libsecret.
     public static func effectiveEnvironment(_ environment: [String: String], profile: Profile, runCommands: Bool = true,
+                                            askKeyring: Bool? = nil,
                                             commandTimeout: Double = 10) throws -> (environment: [String: String], sources: [String: SettingSource]) {
         var merged = environment
         var sources: [String: SettingSource] = [:]
@@ -90,6 +96,18 @@ extension Settings {
             sources[variable] = .command(key)
             if runCommands {
                 merged[variable] = try SecretCommand.run(command, key: key, environment: environment, timeoutSeconds: commandTimeout)
+            }
+        }
+        // Last, the keyring: only for a secret neither the environment nor a command gave, and
+        // only where there is a session bus. A keyring that cannot answer is as good as empty
+        // here: the command then says which variable is missing and how to set it.
+        let missing = SecretKey.allCases.filter { sources[$0.variable] == nil && nonEmpty(environment[$0.variable]) == nil }
+        if askKeyring ?? runCommands, !missing.isEmpty, nonEmpty(environment["DBUS_SESSION_BUS_ADDRESS"]) != nil,
+           let keyring = try? SecretService(environment: environment), (try? keyring.check()) != nil {
+            for key in missing {
+                guard let value = try? keyring.lookup(.setting(key.rawValue, profile: profile.name)) else { continue }
+                sources[key.variable] = .keyring(profile: profile.name)
+                if runCommands { merged[key.variable] = value }
             }
         }
         return (merged, sources)

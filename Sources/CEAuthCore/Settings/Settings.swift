@@ -23,6 +23,8 @@ public enum Settings {
         public static let profile = "CEAUTH_PROFILE"
         public static let config = "CEAUTH_CONFIG"
         public static let secretCommandTimeout = "CEAUTH_SECRET_COMMAND_TIMEOUT"
+        /// Seconds each call to the Secret Service may take.
+        public static let keyringTimeout = "CEAUTH_KEYRING_TIMEOUT"
         /// `event.notification.signature.key`: Cloud Elements signs each event with it.
         public static let eventsSignatureKey = "CEAUTH_EVENTS_SIGNATURE_KEY"
         /// The variables that hold secrets: never handed to a child process, always redacted.
@@ -65,6 +67,11 @@ public enum Settings {
 
     /// `CEAUTH_SECRET_COMMAND_TIMEOUT`: seconds from 0.1 to 600 (default 10). Anything else,
     /// nan and infinities included, is refused naming the variable.
+    public static func keyringTimeout(environment: [String: String]) throws(ConfigurationError) -> Double {
+        guard let text = nonEmpty(environment[Variable.keyringTimeout]) else { return Defaults.keyringTimeout }
+        return try boundedSeconds(text, name: Variable.keyringTimeout, range: Defaults.secretCommandTimeoutRange)
+    }
+
     public static func secretCommandTimeout(environment: [String: String]) throws(ConfigurationError) -> Double {
         guard let text = nonEmpty(environment[Variable.secretCommandTimeout]) else { return Defaults.secretCommandTimeout }
         return try boundedSeconds(text, name: Variable.secretCommandTimeout, range: Defaults.secretCommandTimeoutRange)

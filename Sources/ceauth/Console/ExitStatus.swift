@@ -26,6 +26,9 @@ enum ExitStatus {
     static let broken: Int32 = 10
     /// verify: Cloud Elements no longer has the instance.
     static let gone: Int32 = 11
+    /// The Secret Service was asked for and cannot serve: no session bus, no service, a locked
+    /// collection, no answer in time, no libsecret. Nothing was written elsewhere instead.
+    static let keyring: Int32 = 12
     /// Interrupted with Ctrl-C (128 + SIGINT).
     static let interrupted: Int32 = 130
 
@@ -47,6 +50,7 @@ enum ExitStatus {
         case is CloudElementsError: return cloudElements
         case is KeyfileError, is InstanceNotSaved, is ConfigFileError: return keyfile
         case is InstanceLookupError: return noSuchInstance
+        case is SecretServiceError: return keyring
         case AdoptionError.gone, is LiveError: return gone
         case AdoptionError.nameTaken: return usage
         case is AdoptionError: return badAnswer

@@ -19,20 +19,24 @@ struct InstanceArgument: ParsableArguments {
 
     /// The instance, whole (a damaged entry is exit 6, naming it), its token known to every
     /// redactor from here on: only the command that prints it on purpose shows it.
-    func find(environment: [String: String]) throws -> (KeyfileEntry, keyfile: String) {
+    /// `token: false` for a command that does not use the token (show without --reveal): the
+    /// keyring is not asked.
+    func find(environment: [String: String], token: Bool = true) throws -> (KeyfileEntry, keyfile: String) {
         let path = try keyfile.path(environment: environment)
         let entries = try KeyfileStore(path: path).entries()
         // Outside the sandbox only the entries that match are made whole (a keyfile of thousands).
         let found = sandboxOptions.sandbox ? try Self.find(instance, in: Array(entries), keyfile: path, sandbox: true)
                                            : try KeyfileReader.find(instance, in: entries, keyfile: path)
-        Redactor.learn([found.token.value])
-        return (found, path)
+        guard token else { return (found, path) }
+        let resolved = try TokenStore.resolve(found, keyring: { try SecretService(environment: environment) })
+        Redactor.learn([resolved.token.value])
+        return (resolved, path)
     }
 
     /// The instance whole for what the command does with it (a damaged entry is exit 6).
-    func findUsable(environment: [String: String], sending: Bool) throws -> (KeyfileEntry, keyfile: String) {
-        let (found, path) = try find(environment: environment)
-        return (try found.usable(keyfile: path, sending: sending), path)
+    func findUsable(environment: [String: String], sending: Bool, token: Bool = true) throws -> (KeyfileEntry, keyfile: String) {
+        let (found, path) = try find(environment: environment, token: token)
+        return (try found.usable(keyfile: path, sending: sending, token: token), path)
     }
 
     /// With --sandbox, the name or id is looked up among the sandbox's instances only.

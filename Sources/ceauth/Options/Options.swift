@@ -174,6 +174,8 @@ extension Console {
 /// What the instance will be (login and create): its name, tags, polling events, and how long
 /// to wait for Cloud Elements. The profile gives tags and the events URL when no flag does.
 struct InstanceOptions: ParsableArguments {
+    @OptionGroup var tokenStore: TokenStoreOption
+
     @Option(help: ArgumentHelp("Instance name (default: '<element> via ceauth <date>').", valueName: "name"))
     var name: String?
 
@@ -206,5 +208,14 @@ struct InstanceOptions: ParsableArguments {
         options.pollIntervalMinutes = pollInterval
         options.calendarID = calendarID
         options.requestTimeoutSeconds = requestTimeout
+        options.tokenStore = tokenStore.tokenStore
     }
+}
+
+/// Where a new token goes: login, create, adopt.
+struct TokenStoreOption: ParsableArguments {
+    @Option(name: .customLong("token-store"),
+            help: ArgumentHelp("Where the instance token is kept: keyfile (default; scripts read it there) or secret-service (the desktop keyring; the entry says so and ceauth token reads it). Also the profile's 'token-store'.", valueName: "store"),
+            completion: .list(TokenStore.allCases.map(\.rawValue)))
+    var tokenStore: String?
 }

@@ -36,6 +36,7 @@ struct Adopt: CEAuthCommand {
     @OptionGroup var keyfile: KeyfileOptions
     @OptionGroup var sandboxOptions: SandboxOptions
     @OptionGroup var options: LiveOptions
+    @OptionGroup var tokenStore: TokenStoreOption
 
     func validate() throws {
         guard all != (id != nil) else { throw ValidationError("give one instance id, or --all") }
@@ -52,6 +53,10 @@ struct Adopt: CEAuthCommand {
         let path = try keyfile.path(environment: environment)
         let base = try Settings.baseURL(flag: cloudElements.baseURL, environmentName: cloudElements.environmentName, environment: environment)
         let credentials = try Settings.platformSecrets(environment: environment)
+        let store = try TokenStore.parse(tokenStore.tokenStore ?? context.profile.values["token-store"] ?? TokenStore.keyfile.rawValue, option: "--token-store")
+        // The keyring before any request: nothing is adopted into a store that cannot take it.
+        let keyring = store == .secretService ? try SecretService(environment: environment) : nil
+        try keyring?.check()
         let timeout = Double(options.requestTimeout)
         let client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(), timeoutSeconds: timeout)
         // With --sandbox, the sandbox's entries as this run's emulator has them.
@@ -67,7 +72,7 @@ struct Adopt: CEAuthCommand {
         var taken = plan.names
         for (id, answer) in zip(wanted, answers) {
             let outcome = try plan.entry(id: id, answer: try answer.get(), name: name, taken: taken)
-            if outcome.adopted && !options.dryRun { try KeyfileStore(path: path).save(outcome.entry) }
+            if outcome.adopted && !options.dryRun { try TokenStore.save(outcome.entry, in: store, keyfile: KeyfileStore(path: path), keyring: keyring) }
             taken.insert(outcome.entry.name)
             let verb = options.dryRun ? "Would adopt" : "Adopted"
             console.say(outcome.adopted ? "\(verb) \(outcome.entry.summary) into \(path)." : "\(outcome.entry.summary) is already in \(path); left as it is.")

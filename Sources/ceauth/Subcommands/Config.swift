@@ -112,7 +112,7 @@ struct Config: ParsableCommand {
         var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false) }
 
         func run(_ context: CommandContext) throws {
-            let (_, sources) = try Settings.effectiveEnvironment(context.io.environment, profile: context.profile, runCommands: false)
+            let (_, sources) = try Settings.effectiveEnvironment(context.io.environment, profile: context.profile, runCommands: false, askKeyring: true)
             var rows: [(key: String, value: String, source: String)] = []
             for (key, variable, _) in ConfigFile.keys {
                 if let variable {

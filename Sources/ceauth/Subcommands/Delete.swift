@@ -44,9 +44,12 @@ struct Delete: CEAuthCommand {
 
     func run(_ context: CommandContext) throws {
         let (console, environment) = (context.console, context.environment)
-        let (found, path) = try target.find(environment: environment)
+        let (found, path) = try target.find(environment: environment, token: false)
         // A damaged entry can still be forgotten; it is never sent anywhere.
-        let instance = localOnly ? found : try found.usable(keyfile: path)
+        let instance = localOnly ? found : try found.usable(keyfile: path, token: false)
+        // A token in the keyring goes with its entry: the keyring is reached before anything is sent.
+        let keyring = instance.tokenInSecretService ? try SecretService(environment: environment) : nil
+        try keyring?.check()
         var client: CloudElementsClient?
         if !localOnly {
             let credentials = try Settings.platformSecrets(environment: environment)
@@ -74,6 +77,8 @@ struct Delete: CEAuthCommand {
         // Sent once; only an answer (deleted, or not there) lets the entry go.
         let deleted = try client?.deleteInstance(id: instance.id)
         let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
+        // After the entry: a crash between the two leaves an item no entry points at, never an entry without its token.
+        try keyring?.clear(.token(of: instance))
         // Says what really happened to each side, the entry included.
         let entry = removed ? "removed it from \(path)" : "its entry was no longer in \(path) (another run removed it?)"
         switch deleted {

@@ -54,8 +54,10 @@ struct List: CEAuthCommand {
         } else if shown.isEmpty {
             console.say("No instances in \(path) yet; create one with ceauth login ELEMENT.")
         } else {
-            console.print("NAME\tID\tELEMENT\tHOST\tCREATED")
-            console.print(lines: shown.map { entry, host in "\(entry.name)\t\(entry.id)\t\(entry.element)\t\(host)\t\(entry.created)" })
+            console.print("NAME\tID\tELEMENT\tHOST\tCREATED\tTOKEN IN")
+            console.print(lines: shown.map { entry, host in
+                "\(entry.name)\t\(entry.id)\t\(entry.element)\t\(host)\t\(entry.created)\t\(entry.tokenStore ?? TokenStore.keyfile.rawValue)"
+            })
         }
     }
 

@@ -23,7 +23,7 @@ struct Show: CEAuthCommand {
 
     func run(_ context: CommandContext) throws {
         let (console, environment) = (context.console, context.environment)
-        let (instance, path) = try target.findUsable(environment: environment, sending: false)
+        let (instance, path) = try target.findUsable(environment: environment, sending: false, token: reveal)
         if json {
             if reveal { try console.printRequested(instance.token.value, what: "token", keyfile: path, checkOnly: true) }
             console.json(CommandJSON.entry(instance, token: reveal))
@@ -34,6 +34,7 @@ struct Show: CEAuthCommand {
         console.print("element:  \(instance.element)")
         console.print("base URL: \(instance.baseURL)")
         console.print("created:  \(instance.created)")
+        console.print("token in: \(instance.tokenInSecretService ? "the Secret Service (desktop keyring)" : "the keyfile")")
         if reveal {
             console.write("token:    ", to: .output)
             try console.printRequested(instance.token.value, what: "token", keyfile: path)

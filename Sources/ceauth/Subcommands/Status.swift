@@ -31,7 +31,7 @@ struct Status: CEAuthCommand {
         let credentials = try Settings.platformSecrets(environment: environment)
         let library = try templateOptions.library(environment: environment)
         let path = try keyfile.path(environment: environment)
-        let targets = context.reachable(try KeyfileStore(path: path).instances())
+        let targets = context.reachable(try TokenStore.resolveAll(try KeyfileStore(path: path).instances(), environment: environment))
         let timeout = Double(requestTimeout)
         let safe = console.safe
         let rows = Concurrently.map(targets, width: Defaults.concurrentRequests, worker: { CurlTransport() }) { transport, target in

@@ -49,7 +49,7 @@ struct Verify: CEAuthCommand {
         let credentials = try Settings.platformSecrets(environment: environment)
         let library = try templateOptions.library(environment: environment)
         let path = try keyfile.path(environment: environment)
-        let saved = try KeyfileStore(path: path).instances()
+        let saved = try TokenStore.resolveAll(try KeyfileStore(path: path).instances(), environment: environment)
         // With --sandbox only sandbox instances, checked at this run's emulator; never a real one.
         let targets = all ? context.reachable(saved)
             : [try context.reach(try InstanceArgument.find(instance!, in: saved, keyfile: path, sandbox: sandboxOptions.sandbox))]
