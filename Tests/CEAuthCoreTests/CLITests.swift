@@ -50,7 +50,9 @@ import CEAuthSandbox
                     executable: String = CLITests.binary, input: String? = nil,
                     paste: ((URL) -> String)? = nil, onStart: ((Int32) -> Void)? = nil, stdinFile: String? = nil) throws -> Run {
         if executable == CLITests.binary && browser == nil && afterURL == nil && input == nil && paste == nil && onStart == nil
-            && stdinFile == nil && recordFile == nil && Self.runsInProcess(arguments) {
+            && stdinFile == nil && recordFile == nil && Self.runsInProcess(arguments)
+            // libsecret reads the bus address from the process's own environment.
+            && environment["DBUS_SESSION_BUS_ADDRESS"] == nil {
             CLITests.counts.with { $0.inProcess += 1 }
             return Self.inProcess(arguments, environment: environment)
         }
