@@ -14,7 +14,8 @@ public enum SecretServiceError: Error, Equatable, CustomStringConvertible {
     case missingToken(summary: String, name: String)
 
     public var description: String {
-        let fix = "; or pass --token-store keyfile to keep the token in the keyfile"
+        // Never a silent fallback: the user chooses the keyfile, ceauth does not.
+        let fix = ". Nothing was written anywhere else instead (to keep a token in the keyfile, pass --token-store keyfile)"
         switch self {
         case .noBus:
             return "the Secret Service was asked for, but there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set): run ceauth in your desktop session, or start one with dbus-run-session" + fix
