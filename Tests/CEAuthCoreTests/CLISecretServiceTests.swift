@@ -216,3 +216,32 @@ extension CLITests {
         #expect(asked.status == 0 && asked.stderr.contains("libsecret-1.so.0"), "the check above could not fail")
     }
 }
+
+extension CLITests {
+    /// A machine without libsecret: told so only when it asks for the keyring (libsecret hidden
+    /// by a bind mount in a mount namespace of the run's own, as libcurl is in CLIReleaseTests).
+    @Test func withoutLibsecretOnlyTheKeyringAsksForIt() async throws {
+        let libsecret = "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0"
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: libsecret),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            print("skipped: cannot hide libsecret here (needs root, unshare -m and \(libsecret))")
+            return
+        }
+        func withoutLibsecret(_ arguments: [String], environment: [String: String]) async throws -> Run {
+            let script = "mount --bind /dev/null \"$0\" && exec \"$@\""
+            return try await run(["-m", "sh", "-c", script, libsecret, CLITests.binary] + arguments, environment: environment,
+                                 executable: "/usr/bin/unshare")
+        }
+        let harness = try LoginHarness()
+        let keyring = try TestKeyring()
+        let env = withKeyring(harness, keyring)
+        let plain = try await run(["login", "gmail", "--no-browser", "--name", "plain"], environment: env, browser: TestBrowser())
+        #expect(plain.status == 0, "stderr: \(plain.stderr)")
+        let consents = harness.google.authorizationRequests.current.count
+        let token = try await withoutLibsecret(["token", "plain"], environment: env)
+        #expect(token.status == 0 && token.stdout.hasPrefix("INSTANCETOKEN-"), "stderr: \(token.stderr)")
+        let login = try await withoutLibsecret(["login", "gmail", "--no-browser", "--token-store", "secret-service"], environment: env)
+        #expect(login.status == 12 && login.stderr.contains("libsecret is not installed (libsecret-1.so.0)"), "stderr: \(login.stderr)")
+        #expect(!login.stderr.contains("/o/oauth2/") && harness.google.authorizationRequests.current.count == consents)
+    }
+}
