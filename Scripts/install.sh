@@ -4,12 +4,15 @@
 # SHA256SUMS.minisig with minisign, when both are there). A mismatch installs nothing.
 #   sh install.sh [--prefix DIR]              default /usr/local
 #   sh install.sh --uninstall [--prefix DIR]  removes exactly what it installed
-#   sh install.sh --public-key FILE           the minisign key to check with (default: minisign.pub beside it)
+#   sh install.sh --public-key FILE           check the signature with this minisign key instead of the project's
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 prefix=/usr/local
 uninstall=false
-key="$here/minisign.pub"
+key=""
+# The project's minisign public key (minisign.pub in the repository), written in by Scripts/package.
+project_key='@PUBLIC_KEY@'
+
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) [ $# -ge 2 ] || { echo "install.sh: --prefix needs a folder" >&2; exit 64; }; prefix=$2; shift 2 ;;
@@ -38,9 +41,15 @@ fi
 cd "$here"
 [ -f SHA256SUMS ] || { echo "install.sh: SHA256SUMS is missing beside install.sh; nothing installed" >&2; exit 1; }
 if [ -f SHA256SUMS.minisig ] && command -v minisign >/dev/null 2>&1; then
-    [ -f "$key" ] || { echo "install.sh: SHA256SUMS is signed but there is no public key ($key); pass --public-key FILE. Nothing installed" >&2; exit 1; }
-    minisign -V -q -p "$key" -m SHA256SUMS || { echo "install.sh: the signature of SHA256SUMS does not verify with $key; nothing installed" >&2; exit 1; }
+    if [ -n "$key" ]; then
+        [ -f "$key" ] || { echo "install.sh: no public key file $key; nothing installed" >&2; exit 1; }
+        minisign -V -q -p "$key" -m SHA256SUMS || { echo "install.sh: the signature of SHA256SUMS does not verify with $key; nothing installed" >&2; exit 1; }
+    else
+        minisign -V -q -P "$project_key" -m SHA256SUMS || { echo "install.sh: the signature of SHA256SUMS does not verify with the project's key; nothing installed" >&2; exit 1; }
+    fi
     echo "install.sh: SHA256SUMS signature verified"
+elif [ -f SHA256SUMS.minisig ]; then
+    echo "install.sh: SHA256SUMS is signed, but minisign is not installed, so only the checksums are checked (apt install minisign)" >&2
 fi
 for file in ceauth ceauth.1; do
     grep -q "  $file\$" SHA256SUMS || { echo "install.sh: SHA256SUMS does not list $file; nothing installed" >&2; exit 1; }

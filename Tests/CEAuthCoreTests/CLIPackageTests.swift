@@ -105,19 +105,22 @@ extension CLITests {
         let work = TemporaryDirectory()
         let copy = work.path + "/release"
         try FileManager.default.copyItem(atPath: Self.dist, toPath: copy)
-        let made = try await tool("/usr/bin/minisign", ["-G", "-W", "-p", copy + "/minisign.pub", "-s", work.path + "/test.key"])
+        let made = try await tool("/usr/bin/minisign", ["-G", "-W", "-p", work.path + "/test.pub", "-s", work.path + "/test.key"])
         #expect(made.status == 0, "\(made.stderr)")
         let signed = try await tool("/usr/bin/minisign", ["-S", "-W", "-s", work.path + "/test.key", "-m", copy + "/SHA256SUMS"])
         #expect(signed.status == 0, "\(signed.stderr)")
-        let verified = try await tool("/usr/bin/minisign", ["-V", "-p", copy + "/minisign.pub", "-m", copy + "/SHA256SUMS"])
+        let verified = try await tool("/usr/bin/minisign", ["-V", "-p", work.path + "/test.pub", "-m", copy + "/SHA256SUMS"])
         #expect(verified.status == 0, "\(verified.stderr)")
         let prefix = work.path + "/prefix"
-        let installed = try await tool("/bin/sh", [copy + "/install.sh", "--prefix", prefix])
+        // The project's key (carried by install.sh) did not sign it: refused; the test key: installed.
+        let notOurs = try await tool("/bin/sh", [copy + "/install.sh", "--prefix", prefix])
+        #expect(notOurs.status == 1 && notOurs.stderr.contains("with the project's key"), "\(notOurs.stderr)")
+        let installed = try await tool("/bin/sh", [copy + "/install.sh", "--prefix", prefix, "--public-key", work.path + "/test.pub"])
         #expect(installed.status == 0 && installed.stdout.contains("signature verified"), "\(installed.stderr)")
         _ = try await tool("/bin/sh", [copy + "/install.sh", "--uninstall", "--prefix", prefix])
         // SHA256SUMS rewritten to match a changed file: the checksums pass, the signature does not.
         try (try String(contentsOfFile: copy + "/SHA256SUMS", encoding: .utf8) + "\n").write(toFile: copy + "/SHA256SUMS", atomically: true, encoding: .utf8)
-        let refused = try await tool("/bin/sh", [copy + "/install.sh", "--prefix", prefix])
+        let refused = try await tool("/bin/sh", [copy + "/install.sh", "--prefix", prefix, "--public-key", work.path + "/test.pub"])
         #expect(refused.status == 1 && refused.stderr.contains("does not verify"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: prefix + "/bin/ceauth"))
     }
