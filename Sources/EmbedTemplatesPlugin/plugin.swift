@@ -30,7 +30,10 @@ struct EmbedTemplates: BuildToolPlugin {
             .buildCommand(
                 displayName: "Embedding \(files.count) files from Templates/ and the commit",
                 executable: try context.tool(named: "TemplateEmbedder").url,
-                arguments: [output.path, "--git", git.path] + files.map(\.path),
+                // The release's SOURCE_DATE_EPOCH (the commit's time) dates the build; none outside it.
+                arguments: [output.path, "--git", git.path]
+                    + (ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].map { ["--date", $0] } ?? [])
+                    + files.map(\.path),
                 inputFiles: files + gitInputs,
                 outputFiles: [output]
             )

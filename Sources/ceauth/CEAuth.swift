@@ -34,6 +34,16 @@ struct CEAuth: ParsableCommand {
     /// terminal or pipe cannot end the process (SIGPIPE) before an instance is saved.
     static func main() {
         OS.hardenProcess()
+        // `--version --json`: the version, the commit and the build date for scripts (ArgumentParser's
+        // own --version takes no options).
+        if Set(CommandLine.arguments.dropFirst()) == ["--version", "--json"] {
+            let json = LosslessJSON.object([
+                .init("version", .string(JSONString(BuildInfo.version))), .init("commit", .string(JSONString(BuildInfo.commit))),
+                .init("buildDate", BuildInfo.buildDate.map { .string(JSONString($0)) } ?? .literal("null")),
+            ])
+            print(json.encoded())
+            return
+        }
         main(nil)
     }
 }

@@ -125,3 +125,23 @@ extension CLITests {
         #expect(!FileManager.default.fileExists(atPath: prefix + "/bin/ceauth"))
     }
 }
+
+extension CLITests {
+    /// `--version --json`: the version, the commit, and for the release the build date, which is
+    /// the commit's time (SOURCE_DATE_EPOCH), never the clock of the build.
+    @Test func versionJSONGivesTheCommitAndTheReleasesBuildDate() async throws {
+        let debug = try await run(["--version", "--json"], environment: [:])
+        let json = try JSONValue.parse(Data(debug.stdout.utf8))
+        #expect(json["version"] == .string(BuildInfo.version) && json["commit"] == .string(BuildInfo.commit))
+        let release = Self.dist + "/ceauth"
+        guard FileManager.default.isExecutableFile(atPath: release) else { print("skipped: no dist/ceauth"); return }
+        let built = try await run(["--version", "--json"], environment: [:], executable: release)
+        let date = try JSONValue.parse(Data(built.stdout.utf8))["buildDate"]?.stringValue
+        let commitTime = try await tool("/usr/bin/git", ["-C", Self.packageRoot, "log", "-1", "--format=%ct"])
+        if let seconds = Double(commitTime.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            #expect(date == LoginPlan.timestamp(Date(timeIntervalSince1970: seconds)), "\(built.stdout)")
+        } else {
+            #expect(date != nil, "\(built.stdout)")
+        }
+    }
+}
