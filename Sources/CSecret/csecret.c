@@ -205,19 +205,42 @@ static void schema_for(Schema *schema, const char *name, const char *const *name
     for (int i = 0; i < count && i < 31; i++) schema->attributes[i].name = names[i];
 }
 
-int ceauth_secret_store(const char *schema_name, const char *const *names, const char *const *values, int count,
-                        const char *label, const char *secret, int timeout_ms, char **message) {
+/* What store, lookup and clear share: libsecret ready, the schema, the attribute table and a
+   running watch. Non-zero (with *message set) when the call cannot start. */
+typedef struct {
+    Schema schema;
+    void *table;
+    Watch watch;
+} Call;
+
+static int call_start(Call *call, const char *schema_name, const char *const *names, const char *const *values, int count,
+                      int timeout_ms, char **message) {
     int status = ready(message);
     if (status != CEAUTH_SECRET_OK) return status;
-    Schema schema;
-    schema_for(&schema, schema_name, names, count);
-    void *table = attributes(names, values, count);
-    Watch watch;
-    if (!watch_start(&watch, timeout_ms)) { api.hash_table_unref(table); return fail(CEAUTH_SECRET_FAILED, "cannot start a thread", message); }
+    schema_for(&call->schema, schema_name, names, count);
+    call->table = attributes(names, values, count);
+    if (!watch_start(&call->watch, timeout_ms)) {
+        api.hash_table_unref(call->table);
+        return fail(CEAUTH_SECRET_FAILED, "cannot start a thread", message);
+    }
+    return CEAUTH_SECRET_OK;
+}
+
+/* Ends the call; true when the watch cancelled it. */
+static int call_stop(Call *call) {
+    int fired = watch_stop(&call->watch);
+    api.hash_table_unref(call->table);
+    return fired;
+}
+
+int ceauth_secret_store(const char *schema_name, const char *const *names, const char *const *values, int count,
+                        const char *label, const char *secret, int timeout_ms, char **message) {
+    Call call;
+    int status = call_start(&call, schema_name, names, values, count, timeout_ms, message);
+    if (status != CEAUTH_SECRET_OK) return status;
     GError *error = NULL;
-    int stored = api.storev_sync(&schema, table, "default", label, secret, watch.cancellable, &error);
-    int fired = watch_stop(&watch);
-    api.hash_table_unref(table);
+    int stored = api.storev_sync(&call.schema, call.table, "default", label, secret, call.watch.cancellable, &error);
+    int fired = call_stop(&call);
     if (!stored) return failed(error, fired, timeout_ms, message);
     return CEAUTH_SECRET_OK;
 }
@@ -225,17 +248,12 @@ int ceauth_secret_store(const char *schema_name, const char *const *names, const
 int ceauth_secret_lookup(const char *schema_name, const char *const *names, const char *const *values, int count,
                          char **secret, int timeout_ms, char **message) {
     *secret = NULL;
-    int status = ready(message);
+    Call call;
+    int status = call_start(&call, schema_name, names, values, count, timeout_ms, message);
     if (status != CEAUTH_SECRET_OK) return status;
-    Schema schema;
-    schema_for(&schema, schema_name, names, count);
-    void *table = attributes(names, values, count);
-    Watch watch;
-    if (!watch_start(&watch, timeout_ms)) { api.hash_table_unref(table); return fail(CEAUTH_SECRET_FAILED, "cannot start a thread", message); }
     GError *error = NULL;
-    char *found = api.lookupv_sync(&schema, table, watch.cancellable, &error);
-    int fired = watch_stop(&watch);
-    api.hash_table_unref(table);
+    char *found = api.lookupv_sync(&call.schema, call.table, call.watch.cancellable, &error);
+    int fired = call_stop(&call);
     if (error || fired) {
         if (found) api.password_free(found);
         return failed(error, fired, timeout_ms, message);
@@ -247,17 +265,12 @@ int ceauth_secret_lookup(const char *schema_name, const char *const *names, cons
 
 int ceauth_secret_clear(const char *schema_name, const char *const *names, const char *const *values, int count,
                         int timeout_ms, char **message) {
-    int status = ready(message);
+    Call call;
+    int status = call_start(&call, schema_name, names, values, count, timeout_ms, message);
     if (status != CEAUTH_SECRET_OK) return status;
-    Schema schema;
-    schema_for(&schema, schema_name, names, count);
-    void *table = attributes(names, values, count);
-    Watch watch;
-    if (!watch_start(&watch, timeout_ms)) { api.hash_table_unref(table); return fail(CEAUTH_SECRET_FAILED, "cannot start a thread", message); }
     GError *error = NULL;
-    api.clearv_sync(&schema, table, watch.cancellable, &error);
-    int fired = watch_stop(&watch);
-    api.hash_table_unref(table);
+    api.clearv_sync(&call.schema, call.table, call.watch.cancellable, &error);
+    int fired = call_stop(&call);
     if (error || fired) return failed(error, fired, timeout_ms, message);
     return CEAUTH_SECRET_OK;
 }

@@ -148,8 +148,7 @@ public struct LoginOptions: Sendable {
             ?? (reauthorize?.tokenInSecretService == true ? .secretService : .keyfile)
         var keyring: SecretService?
         if store == .secretService || reauthorize?.tokenInSecretService == true {
-            keyring = try SecretService(environment: environment)
-            try keyring?.check()
+            keyring = try SecretService.reached(environment: environment)
         }
 
         var plan = LoginPlan(

@@ -74,6 +74,13 @@ public struct SecretService: Sendable {
         hasBus = Settings.nonEmpty(environment["DBUS_SESSION_BUS_ADDRESS"]) != nil
     }
 
+    /// The keyring, checked: there and unlocked (before anything is spent on it).
+    public static func reached(environment: [String: String]) throws -> SecretService {
+        let keyring = try SecretService(environment: environment)
+        try keyring.check()
+        return keyring
+    }
+
     private var milliseconds: Int32 { Int32(min(timeoutSeconds * 1000, 600_000).rounded()) }
 
     /// The default collection is there and unlocked: run before anything is spent.

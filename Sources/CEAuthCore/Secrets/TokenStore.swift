@@ -27,8 +27,7 @@ public enum TokenStore: String, Sendable, CaseIterable {
     /// An entry whose token cannot be read keeps an empty one: the command reports it as damaged.
     public static func resolveAll(_ entries: [KeyfileEntry], environment: [String: String]) throws -> [KeyfileEntry] {
         guard entries.contains(where: \.tokenInSecretService) else { return entries }
-        let keyring = try SecretService(environment: environment)
-        try keyring.check()
+        let keyring = try SecretService.reached(environment: environment)
         return try entries.map { entry in
             guard entry.tokenInSecretService else { return entry }
             var resolved = entry
@@ -79,5 +78,17 @@ public enum SecretKey: String, Sendable, CaseIterable {
             throw .invalidValue(option: "KEY", reason: "'\(text)' is not a secret ceauth keeps; use user-secret, org-secret or client-secret")
         }
         return key
+    }
+
+    /// Which secrets the keyring holds for each profile of the config file (and `default`, and
+    /// CEAUTH_PROFILE's): `ceauth secrets list`. Values are read to learn whether they are set, never kept.
+    public static func stored(in keyring: SecretService, environment: [String: String]) throws -> [(profile: String, key: String, set: Bool)] {
+        let path = try? ConfigFile.path(environment: environment)
+        let config = ConfigFile(text: (try path.flatMap { try ConfigFileReader.read($0) }) ?? "")
+        var profiles = ["default"] + config.profiles.filter { $0 != "default" }
+        if let chosen = Settings.nonEmpty(environment[Settings.Variable.profile]), !profiles.contains(chosen) { profiles.append(chosen) }
+        return try profiles.flatMap { profile in
+            try allCases.map { key in (profile, key.rawValue, try keyring.lookup(.setting(key.rawValue, profile: profile)) != nil) }
+        }
     }
 }

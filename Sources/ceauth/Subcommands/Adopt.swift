@@ -55,8 +55,7 @@ struct Adopt: CEAuthCommand {
         let credentials = try Settings.platformSecrets(environment: environment)
         let store = try TokenStore.parse(tokenStore.tokenStore ?? context.profile.values["token-store"] ?? TokenStore.keyfile.rawValue, option: "--token-store")
         // The keyring before any request: nothing is adopted into a store that cannot take it.
-        let keyring = store == .secretService ? try SecretService(environment: environment) : nil
-        try keyring?.check()
+        let keyring = store == .secretService ? try SecretService.reached(environment: environment) : nil
         let timeout = Double(options.requestTimeout)
         let client = CloudElementsClient(baseURL: base, credentials: credentials, transport: CurlTransport(), timeoutSeconds: timeout)
         // With --sandbox, the sandbox's entries as this run's emulator has them.

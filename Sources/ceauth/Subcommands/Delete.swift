@@ -48,8 +48,7 @@ struct Delete: CEAuthCommand {
         // A damaged entry can still be forgotten; it is never sent anywhere.
         let instance = localOnly ? found : try found.usable(keyfile: path, token: false)
         // A token in the keyring goes with its entry: the keyring is reached before anything is sent.
-        let keyring = instance.tokenInSecretService ? try SecretService(environment: environment) : nil
-        try keyring?.check()
+        let keyring = instance.tokenInSecretService ? try SecretService.reached(environment: environment) : nil
         var client: CloudElementsClient?
         if !localOnly {
             let credentials = try Settings.platformSecrets(environment: environment)

@@ -38,8 +38,7 @@ struct KeyfileCommand: ParsableCommand {
             let entries = try store.entries()
             let chosen = try instances.isEmpty ? Array(entries) : instances.map { try KeyfileReader.find($0, in: entries, keyfile: path) }
             // The keyring is reached before anything moves, either way.
-            let keyring = try SecretService(environment: context.environment)
-            try keyring.check()
+            let keyring = try SecretService.reached(environment: context.environment)
             try store.preflight()
             var rows: [(KeyfileEntry, moved: Bool)] = []
             for entry in chosen {

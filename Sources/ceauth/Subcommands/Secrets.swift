@@ -14,10 +14,12 @@ struct Secrets: ParsableCommand {
         """,
         subcommands: [SetSecret.self, ListSecrets.self, DeleteSecret.self])
 
-    static func keyring(_ context: CommandContext) throws -> SecretService {
-        let keyring = try SecretService(environment: context.environment)
-        try keyring.check()
-        return keyring
+    /// What set and delete work on: the secret named, the profile, and the keyring reached
+    /// (first: nothing is typed for a store that cannot take it).
+    static func target(_ key: String, _ profile: ProfileOptions, _ context: CommandContext) throws -> (SecretKey, profile: String, SecretService) {
+        let secret = try SecretKey.parse(key)
+        let (_, _, name) = try Config.file(profile, environment: context.environment)
+        return (secret, name, try SecretService.reached(environment: context.environment))
     }
 
     struct SetSecret: CEAuthCommand {
@@ -28,10 +30,7 @@ struct Secrets: ParsableCommand {
         var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false, loadsProfile: false) }
 
         func run(_ context: CommandContext) throws {
-            let secret = try SecretKey.parse(key)
-            let (_, _, profile) = try Config.file(profileOptions, environment: context.environment)
-            // The keyring first: nothing is typed for a store that cannot take it.
-            let keyring = try Secrets.keyring(context)
+            let (secret, profile, keyring) = try Secrets.target(key, profileOptions, context)
             let terminal = context.io.inputIsTerminal
             if terminal { context.console.say("\(secret.rawValue) for profile \(profile) (not shown as you type):") }
             if terminal { _ = OS.setEcho(0, false) }
@@ -54,17 +53,7 @@ struct Secrets: ParsableCommand {
         var setup: CommandSetup { CommandSetup(profile: nil, secrets: false, loadsProfile: false) }
 
         func run(_ context: CommandContext) throws {
-            let keyring = try Secrets.keyring(context)
-            let path = try? ConfigFile.path(environment: context.environment)
-            let config = ConfigFile(text: (try path.flatMap { try ConfigFileReader.read($0) }) ?? "")
-            var profiles = ["default"] + config.profiles.filter { $0 != "default" }
-            if let chosen = Settings.nonEmpty(context.environment[Settings.Variable.profile]), !profiles.contains(chosen) { profiles.append(chosen) }
-            var rows: [(profile: String, key: String, set: Bool)] = []
-            for profile in profiles {
-                for key in SecretKey.allCases {
-                    rows.append((profile, key.rawValue, try keyring.lookup(.setting(key.rawValue, profile: profile)) != nil))
-                }
-            }
+            let rows = try SecretKey.stored(in: try SecretService.reached(environment: context.environment), environment: context.environment)
             if json {
                 context.console.json(.array(rows.map { .object([.init("profile", .string(JSONString($0.profile))), .init("key", .string(JSONString($0.key))),
                                                                .init("set", .literal($0.set ? "true" : "false"))]) }))
@@ -83,9 +72,7 @@ struct Secrets: ParsableCommand {
         var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false, loadsProfile: false) }
 
         func run(_ context: CommandContext) throws {
-            let secret = try SecretKey.parse(key)
-            let (_, _, profile) = try Config.file(profileOptions, environment: context.environment)
-            let keyring = try Secrets.keyring(context)
+            let (secret, profile, keyring) = try Secrets.target(key, profileOptions, context)
             let item = SecretItem.setting(secret.rawValue, profile: profile)
             guard try keyring.lookup(item) != nil else {
                 context.console.say("The keyring holds no \(secret.rawValue) for profile \(profile); nothing was removed.")
