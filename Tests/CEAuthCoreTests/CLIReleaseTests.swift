@@ -83,17 +83,28 @@ extension CLITests {
 
     /// libcurl is loaded only when a command needs HTTP: without it, --version still works and
     /// login stops before the browser, saying what to install.
+    /// Whether `library` can be hidden from a run here (root, unshare -m, the file there); says why not.
+    static func canHide(_ library: String) -> Bool {
+        guard geteuid() == 0, FileManager.default.fileExists(atPath: library),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            print("skipped: cannot hide \(library) here (needs root, unshare -m and the file)")
+            return false
+        }
+        return true
+    }
+
+    /// ceauth run in a mount namespace of its own where /dev/null is bound over `library`.
+    func runHiding(_ library: String, _ arguments: [String], environment: [String: String]) async throws -> Run {
+        let script = "mount --bind /dev/null \"$0\" && exec \"$@\""
+        return try await run(["-m", "sh", "-c", script, library, CLITests.binary] + arguments, environment: environment,
+                             executable: "/usr/bin/unshare")
+    }
+
     @Test func withoutLibcurlLoginSaysWhatToInstallAndOtherCommandsWork() async throws {
         let libcurl = "/usr/lib/x86_64-linux-gnu/libcurl.so.4"
-        guard geteuid() == 0, FileManager.default.fileExists(atPath: libcurl),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
-            print("skipped: cannot hide libcurl here (needs root, unshare -m and \(libcurl))")
-            return
-        }
+        guard Self.canHide(libcurl) else { return }
         func withoutLibcurl(_ arguments: [String], environment: [String: String]) async throws -> Run {
-            let script = "mount --bind /dev/null \"$0\" && exec \"$@\""
-            return try await run(["-m", "sh", "-c", script, libcurl, CLITests.binary] + arguments, environment: environment,
-                           executable: "/usr/bin/unshare")
+            try await runHiding(libcurl, arguments, environment: environment)
         }
         let version = try await withoutLibcurl(["--version"], environment: [:])
         #expect(version.status == 0, "stderr: \(version.stderr)")

@@ -222,15 +222,9 @@ extension CLITests {
     /// by a bind mount in a mount namespace of the run's own, as libcurl is in CLIReleaseTests).
     @Test func withoutLibsecretOnlyTheKeyringAsksForIt() async throws {
         let libsecret = "/usr/lib/x86_64-linux-gnu/libsecret-1.so.0"
-        guard geteuid() == 0, FileManager.default.fileExists(atPath: libsecret),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
-            print("skipped: cannot hide libsecret here (needs root, unshare -m and \(libsecret))")
-            return
-        }
+        guard Self.canHide(libsecret) else { return }
         func withoutLibsecret(_ arguments: [String], environment: [String: String]) async throws -> Run {
-            let script = "mount --bind /dev/null \"$0\" && exec \"$@\""
-            return try await run(["-m", "sh", "-c", script, libsecret, CLITests.binary] + arguments, environment: environment,
-                                 executable: "/usr/bin/unshare")
+            try await runHiding(libsecret, arguments, environment: environment)
         }
         let harness = try LoginHarness()
         let keyring = try TestKeyring()

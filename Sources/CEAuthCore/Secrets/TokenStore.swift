@@ -23,6 +23,15 @@ public enum TokenStore: String, Sendable, CaseIterable {
         return resolved
     }
 
+    /// Removes the entry, then its token from the keyring when it is kept there. After the entry:
+    /// a crash between the two leaves an item no entry points at, never an entry without its
+    /// token. False when the keyfile no longer had the entry.
+    public static func forget(_ entry: KeyfileEntry, keyfile: KeyfileStore, keyring: SecretService?) throws -> Bool {
+        let removed = try keyfile.remove(id: entry.id, baseURL: entry.baseURL)
+        if entry.tokenInSecretService { try keyring?.clear(.token(of: entry)) }
+        return removed
+    }
+
     /// Each entry with its token, the keyring asked only for those kept there (and reached once).
     /// An entry whose token cannot be read keeps an empty one: the command reports it as damaged.
     public static func resolveAll(_ entries: [KeyfileEntry], environment: [String: String]) throws -> [KeyfileEntry] {

@@ -75,16 +75,8 @@ struct Delete: CEAuthCommand {
         }
         // Sent once; only an answer (deleted, or not there) lets the entry go.
         let deleted = try client?.deleteInstance(id: instance.id)
-        let removed = try KeyfileStore(path: path).remove(id: instance.id, baseURL: instance.baseURL)
-        // After the entry: a crash between the two leaves an item no entry points at, never an entry without its token.
-        try keyring?.clear(.token(of: instance))
-        // Says what really happened to each side, the entry included.
-        let entry = removed ? "removed it from \(path)" : "its entry was no longer in \(path) (another run removed it?)"
-        switch deleted {
-        case true?: console.say("Deleted \(instance.summary) at Cloud Elements; \(entry).")
-        case false?: console.say("Cloud Elements no longer had \(instance.summary); \(entry).")
-        case nil: console.say((removed ? "Removed \(instance.summary) from \(path)" : "\(instance.summary) was no longer in \(path)") + "; Cloud Elements was not called.")
-        }
+        let removed = try TokenStore.forget(instance, keyfile: KeyfileStore(path: path), keyring: keyring)
+        console.say(DeletionReport.text(instance, deletedAtCloudElements: deleted, removedFromKeyfile: removed, keyfile: path))
         if json {
             console.json(CommandJSON.deletion(instance, deletedAtCloudElements: deleted, removedFromKeyfile: removed))
         }
