@@ -78,6 +78,9 @@ public enum KeyfileReader {
                     return []
                 }
                 var found: [KeyfileEntries.Spans] = []
+                // Room for an entry per 128 bytes at most, so the list is never moved as it grows;
+                // the pages it does not fill are never touched, so they cost no memory.
+                found.reserveCapacity(min(data.count / 128, 1 << 20))
                 try parser.members(depth: 0) { parser, key throws(LosslessJSON.ParseError) in
                     guard parser.is(key, "instances") else { return try parser.skip(depth: 1) }
                     guard parser.current == UInt8(ascii: "[") else {
@@ -110,7 +113,7 @@ public enum KeyfileReader {
     /// The same, over entries as read: only the ones that match are made whole.
     public static func find(_ query: String, in entries: KeyfileEntries, keyfile: String) throws(InstanceLookupError) -> KeyfileEntry {
         try find(query, isEmpty: entries.isEmpty, keyfile: keyfile,
-                 named: { name in entries.indices.filter { entries.isNamed(name, at: $0) }.map { entries[$0] } },
+                 named: { name in entries.indices(named: name).map { entries[$0] } },
                  numbered: { id in entries.indices.filter { entries.spans[$0].id == id }.map { entries[$0] } })
     }
 
@@ -147,22 +150,50 @@ extension Parser {
                 guard parser.current == UInt8(ascii: "\"") else { try parser.skip(depth: depth + 1); return nil }
                 return try parser.string()
             }
-            if parser.is(key, "name") { name = try text() } else if parser.is(key, "token") { hasToken = true; token = try text() }
-            else if parser.is(key, "element") { element = try text() } else if parser.is(key, "baseUrl") { baseURL = try text() }
-            else if parser.is(key, "created") { created = try text() } else if parser.is(key, "tokenStore") { hasToken = true; tokenStore = try text() }
-            else if parser.is(key, "id") {
+            switch parser.field(key) {
+            case .name: name = try text()
+            case .token: hasToken = true; token = try text()
+            case .element: element = try text()
+            case .baseURL: baseURL = try text()
+            case .created: created = try text()
+            case .tokenStore: hasToken = true; tokenStore = try text()
+            case .id:
                 // A number as written, or a string of digits (a hand edit, another tool).
                 if let byte = parser.current, byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
-                    id = Int64(String(decoding: parser.bytes[try parser.number()], as: UTF8.self))
+                    id = parser.integer(try parser.number())
                 } else {
                     id = try text().flatMap { Int64(parser.value(of: $0)) }
                 }
-            } else {
+            case nil:
                 try parser.skip(depth: depth + 1)
             }
         }
         guard id != nil || hasToken else { return nil }
         return KeyfileEntries.Spans(name: name, id: id, token: token, element: element, baseURL: baseURL, created: created, tokenStore: tokenStore)
+    }
+}
+
+/// The members of an entry that the reading commands use.
+enum EntryField {
+    case name, id, token, element, baseURL, created, tokenStore
+}
+
+extension Parser {
+    /// Which of them the key is, code unit for code unit: one comparison for a key without an
+    /// escape (the names differ in length but for three of seven bytes).
+    func field(_ key: StringSpan) -> EntryField? {
+        switch key.hasEscape ? -1 : key.range.count {
+        case 2: return `is`(key, "id") ? .id : nil
+        case 4: return `is`(key, "name") ? .name : nil
+        case 5: return `is`(key, "token") ? .token : nil
+        case 7: return `is`(key, "element") ? .element : `is`(key, "baseUrl") ? .baseURL : `is`(key, "created") ? .created : nil
+        case 10: return `is`(key, "tokenStore") ? .tokenStore : nil
+        case -1:
+            let all: [(StaticString, EntryField)] = [("id", .id), ("name", .name), ("token", .token), ("element", .element),
+                                                      ("baseUrl", .baseURL), ("created", .created), ("tokenStore", .tokenStore)]
+            return all.first { `is`(key, $0.0) }?.1
+        default: return nil
+        }
     }
 }
 
@@ -190,11 +221,14 @@ public struct KeyfileEntries: RandomAccessCollection, Sendable {
         return entry
     }
 
-    /// The entry's name is `name` as Swift compares strings (canonical equivalence, as the
+    /// The entries whose name is `name` as Swift compares strings (canonical equivalence, as the
     /// entries' `name ==` does), found on the bytes when both are ASCII.
-    func isNamed(_ name: Substring, at position: Int) -> Bool {
-        guard let span = spans[position].name else { return name.isEmpty }
-        if span.ascii && span.escaped == nil && name.utf8.allSatisfy({ $0 < 0x80 }) { return span.is(name.utf8, in: bytes) }
-        return span.value(in: bytes) == name
+    func indices(named name: Substring) -> [Int] {
+        let word = Array(name.utf8), ascii = word.allSatisfy { $0 < 0x80 }
+        return indices.filter { position in
+            guard let span = spans[position].name else { return name.isEmpty }
+            if ascii && span.ascii && !span.hasEscape { return span.is(word, in: bytes) }
+            return span.value(in: bytes) == name
+        }
     }
 }

@@ -228,22 +228,32 @@ final class JSONBytes: Sendable {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 }
 
-/// A string as read (a key or a value): where its text lies in the parser's bytes, and its code
-/// units when it has an escape. Compared where it lies: reading past a value copies and retains nothing.
+/// A string as read (a key or a value): where its text lies in the parser's bytes. Plain data
+/// (nothing counted or freed when it is copied): a string with an escape is decoded again when
+/// its value is asked for, which its reading has already checked it can be.
 struct StringSpan: Sendable {
     let range: Range<Int>
-    let escaped: [UInt16]?
+    /// The text has a backslash escape: its value is not its text.
+    let hasEscape: Bool
     /// Every byte of the text is ASCII (and so, without an escape, of the value).
     var ascii = false
 
     /// The value (a string without an escape is its own text).
     func value(in bytes: [UInt8]) -> String {
-        escaped.map { String(decoding: $0, as: UTF16.self) } ?? String(decoding: bytes[range], as: UTF8.self)
+        hasEscape ? String(decoding: units(in: bytes), as: UTF16.self) : String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    /// The value as UTF-16 code units.
+    func units(in bytes: [UInt8]) -> [UInt16] {
+        guard hasEscape else { return Array(String(decoding: bytes[range], as: UTF8.self).utf16) }
+        var units: [UInt16] = []
+        _ = JSONEscapes.decode(bytes[range], into: &units)
+        return units
     }
 
     /// True when the value is `word`, code unit for code unit.
     func `is`(_ word: some Collection<UInt8>, in bytes: [UInt8]) -> Bool {
-        if let escaped { return escaped.elementsEqual(String(decoding: word, as: UTF8.self).utf16) }
+        if hasEscape { return units(in: bytes).elementsEqual(String(decoding: word, as: UTF8.self).utf16) }
         guard range.count == word.count else { return false }
         // Without escapes the text is valid UTF-8 of the value: equal bytes, equal code units.
         return bytes.withUnsafeBufferPointer { all in
@@ -257,56 +267,102 @@ struct StringSpan: Sendable {
     }
 }
 
-/// The keys of one object so far, compared by code units: a short list for the few keys of
-/// most objects (its storage kept from one object to the next of the same depth), a set past 16.
-private struct SeenKeys {
-    var few: [StringSpan] = []
-    var many: Set<[UInt16]>?
+/// The escapes of a string's text (valid UTF-8), in the order RFC 8259 lists them.
+enum JSONEscapes {
+    /// Appends the value's code units to `units`; the reason, at the first escape that is not
+    /// one. Reading a string calls it once to check (its units dropped), a value asked for again.
+    static func decode(_ text: ArraySlice<UInt8>, into units: inout [UInt16]) -> String? {
+        var at = text.startIndex, run = text.startIndex
+        while at < text.endIndex {
+            guard text[at] == UInt8(ascii: "\\") else { at += 1; continue }
+            // The text up to the escape: whole characters (an escape is ASCII).
+            units += String(decoding: text[run..<at], as: UTF8.self).utf16
+            guard at + 1 < text.endIndex else { return "a bad escape" }
+            at += 2
+            switch text[at - 1] {
+            case UInt8(ascii: "\""): units.append(0x22)
+            case UInt8(ascii: "\\"): units.append(0x5C)
+            case UInt8(ascii: "/"): units.append(0x2F)
+            case UInt8(ascii: "b"): units.append(0x08)
+            case UInt8(ascii: "f"): units.append(0x0C)
+            case UInt8(ascii: "n"): units.append(0x0A)
+            case UInt8(ascii: "r"): units.append(0x0D)
+            case UInt8(ascii: "t"): units.append(0x09)
+            case UInt8(ascii: "u"):
+                guard text.endIndex - at >= 4 else { return "a bad \\u escape" }
+                var unit: UInt16 = 0
+                for digit in text[at..<(at + 4)] {
+                    guard let value = hexValue(digit) else { return "a bad \\u escape" }
+                    unit = unit << 4 | UInt16(value)
+                }
+                units.append(unit)
+                at += 4
+            default:
+                return "a bad escape"
+            }
+            run = at
+        }
+        units += String(decoding: text[run..<at], as: UTF8.self).utf16
+        return nil
+    }
 
-    mutating func insert(_ key: StringSpan, in parser: Parser) -> Bool {
-        if many != nil { return many!.insert(parser.units(of: key)).inserted }
-        if few.contains(where: { parser.same($0, key) }) { return false }
-        few.append(key)
-        if few.count > 16 { many = Set(few.map { parser.units(of: $0) }) }
-        return true
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 }
 
 struct Parser {
     let bytes: [UInt8]
     let buffer: JSONBytes
+    /// The bytes' storage, read without a bounds check or a count of references per byte; valid
+    /// while `whole` runs, the only place a parser is made.
+    private let base: UnsafePointer<UInt8>
+    private let count: Int
     var index = 0
-    private var seenByDepth: [SeenKeys] = []
+    /// The keys of the objects being read, the innermost's last: each object checks its own from
+    /// where it began and drops them when it ends (one storage for the whole text).
+    private var keys: [StringSpan] = []
 
-    init(bytes: [UInt8]) {
+    private init(bytes: [UInt8], base: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         buffer = JSONBytes(bytes)
+        // An empty array may have no storage: any address serves, since nothing is read at count 0.
+        self.base = base.baseAddress ?? UnsafePointer(bitPattern: 1)!
+        count = base.count
     }
 
     /// Reads a whole text: the one value `read` reads, between optional spaces, and nothing after.
     static func whole<Value>(_ bytes: [UInt8], _ read: (inout Parser) throws(LosslessJSON.ParseError) -> Value) throws(LosslessJSON.ParseError) -> Value {
-        var parser = Parser(bytes: bytes)
-        // A UTF-8 byte order mark is tolerated on reading (editors on Windows add one).
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
-        parser.skipSpace()
-        let value = try read(&parser)
-        parser.skipSpace()
-        guard parser.index == bytes.count else { throw parser.error("text after the JSON value") }
-        return value
+        let result = bytes.withUnsafeBufferPointer { all in
+            Result { () throws(LosslessJSON.ParseError) -> Value in
+                var parser = Parser(bytes: bytes, base: all)
+                // A UTF-8 byte order mark is tolerated on reading (editors on Windows add one).
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
+                parser.skipSpace()
+                let value = try read(&parser)
+                parser.skipSpace()
+                guard parser.index == bytes.count else { throw parser.error("text after the JSON value") }
+                return value
+            }
+        }
+        return try result.get()
     }
 
     func error(_ reason: String) -> LosslessJSON.ParseError {
         LosslessJSON.ParseError(offset: index, reason: reason)
     }
 
-    var current: UInt8? { index < bytes.count ? bytes[index] : nil }
+    var current: UInt8? { index < count ? base[index] : nil }
 
     mutating func skipSpace() {
-        index = bytes.withUnsafeBufferPointer { all in
-            var at = index
-            while at < all.count, all[at] == 0x20 || all[at] == 0x0A || all[at] == 0x0D || all[at] == 0x09 { at += 1 }
-            return at
-        }
+        var at = index
+        while at < count, base[at] == 0x20 || base[at] == 0x0A || base[at] == 0x0D || base[at] == 0x09 { at += 1 }
+        index = at
     }
 
     mutating func value(depth: Int) throws(LosslessJSON.ParseError) -> LosslessJSON {
@@ -355,20 +411,18 @@ struct Parser {
     /// `member` reads its value (the parser at the value's first byte).
     mutating func members(depth: Int, _ member: (inout Parser, StringSpan) throws(LosslessJSON.ParseError) -> Void) throws(LosslessJSON.ParseError) {
         index += 1
-        // The list of an earlier object at this depth, emptied: no new storage per object.
-        if seenByDepth.count <= depth { seenByDepth.append(contentsOf: repeatElement(SeenKeys(), count: depth + 1 - seenByDepth.count)) }
-        var seen = SeenKeys()
-        swap(&seen, &seenByDepth[depth])
-        seen.few.removeAll(keepingCapacity: true)
-        seen.many = nil
-        defer { swap(&seen, &seenByDepth[depth]) }
+        // This object's keys are keys[first...]: compared one by one while there are few, in a
+        // set past 16.
+        let first = keys.count
+        var many: Set<[UInt16]>?
+        defer { keys.removeLast(keys.count - first) }
         skipSpace()
         if current == UInt8(ascii: "}") { index += 1; return }
         while true {
             guard current == UInt8(ascii: "\"") else { throw error("expected a key") }
             let keyStart = index
             let key = try string()
-            guard seen.insert(key, in: self) else {
+            guard insert(key, from: first, many: &many) else {
                 index = keyStart
                 let value = value(of: key)
                 let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
@@ -386,6 +440,15 @@ struct Parser {
             default: throw error("expected ',' or '}'")
             }
         }
+    }
+
+    /// Adds an object's key; false when the object has it already.
+    private mutating func insert(_ key: StringSpan, from first: Int, many: inout Set<[UInt16]>?) -> Bool {
+        if many != nil { return many!.insert(units(of: key)).inserted }
+        for at in first..<keys.count where same(keys[at], key) { return false }
+        keys.append(key)
+        if keys.count - first > 16 { many = Set(keys[first...].map { units(of: $0) }) }
+        return true
     }
 
     /// An array from its `[` to past its `]`; `item` reads each value.
@@ -417,7 +480,7 @@ struct Parser {
         let start = index
         func digits() -> Int {
             let from = index
-            while let byte = current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
+            while index < count, base[index] >= UInt8(ascii: "0"), base[index] <= UInt8(ascii: "9") { index += 1 }
             return index - from
         }
         if current == UInt8(ascii: "-") { index += 1 }
@@ -438,79 +501,109 @@ struct Parser {
         return start..<index
     }
 
+    /// The number read as a 64-bit integer, as `Int64(text)` gives it: nil for a fraction, an
+    /// exponent or a value past Int64 (no string is made for it).
+    func integer(_ range: Range<Int>) -> Int64? {
+        var at = range.lowerBound
+        let negative = at < range.upperBound && base[at] == UInt8(ascii: "-")
+        if negative { at += 1 }
+        guard at < range.upperBound else { return nil }
+        // Accumulated below zero, where Int64 reaches one further (its minimum).
+        var value: Int64 = 0
+        while at < range.upperBound {
+            let byte = base[at]
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times, over) = value.multipliedReportingOverflow(by: 10)
+            let (next, under) = times.subtractingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !over, !under else { return nil }
+            value = next
+            at += 1
+        }
+        if negative { return value }
+        return value == .min ? nil : -value
+    }
+
     /// The string read, as a value that shares the text's buffer.
-    func string(_ key: StringSpan) -> JSONString { JSONString(buffer: buffer, range: key.range, escaped: key.escaped) }
+    func string(_ key: StringSpan) -> JSONString {
+        JSONString(buffer: buffer, range: key.range, escaped: key.hasEscape ? units(of: key) : nil)
+    }
 
     /// True when the string read is `word`, code unit for code unit.
     func `is`(_ key: StringSpan, _ word: StaticString) -> Bool {
-        key.is(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount), in: bytes)
+        guard !key.hasEscape else { return key.is(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount), in: bytes) }
+        guard key.range.count == word.utf8CodeUnitCount else { return false }
+        return sameBytes(key.range.lowerBound, word.utf8Start, word.utf8CodeUnitCount)
     }
 
     func same(_ one: StringSpan, _ other: StringSpan) -> Bool {
-        if one.escaped == nil && other.escaped == nil {
-            return one.range.count == other.range.count && bytes[one.range].elementsEqual(bytes[other.range])
+        if !one.hasEscape && !other.hasEscape {
+            return one.range.count == other.range.count && sameBytes(one.range.lowerBound, base + other.range.lowerBound, one.range.count)
         }
         return units(of: one) == units(of: other)
     }
 
+    private func sameBytes(_ at: Int, _ other: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        var offset = 0
+        while offset < length {
+            guard base[at + offset] == other[offset] else { return false }
+            offset += 1
+        }
+        return true
+    }
+
     func value(of key: StringSpan) -> String { key.value(in: bytes) }
 
-    func units(of key: StringSpan) -> [UInt16] { key.escaped ?? Array(String(decoding: bytes[key.range], as: UTF8.self).utf16) }
+    func units(of key: StringSpan) -> [UInt16] { key.units(in: bytes) }
 
-    /// From the opening quote to past the closing one: where the text lies, and its code units
-    /// when it has an escape.
+    /// From the opening quote to past the closing one: where the text lies, whether it has an
+    /// escape (each checked here) and whether it is all ASCII.
     mutating func string() throws(LosslessJSON.ParseError) -> StringSpan {
         index += 1
         let start = index
-        // One pass over the bytes, unchecked (the loop keeps within them): where the string
-        // ends, and whether it has an escape or a byte past ASCII.
+        // One pass over the bytes: where the string ends, and whether it has an escape or a byte
+        // past ASCII. Eight bytes at a time while none of them is a quote, a backslash, a
+        // control character or past ASCII (most of a keyfile's text); byte by byte at one that is.
         var hasEscape = false, ascii = true
         var stop: UInt8 = 0
-        index = bytes.withUnsafeBufferPointer { all -> Int in
-            var at = start
-            while at < all.count {
-                let byte = all[at]
-                if byte == UInt8(ascii: "\"") || byte < 0x20 { stop = byte; return at }
-                if byte == UInt8(ascii: "\\") { hasEscape = true; at += 2; continue }
-                if byte >= 0x80 { ascii = false }
-                at += 1
+        var at = start
+        while at < count {
+            if count - at >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self))
+                let flagged = Self.special(word)
+                if flagged == 0 { at += 8; continue }
+                // The lowest flag is exact (a borrow only reaches the bytes after it).
+                at += flagged.trailingZeroBitCount >> 3
             }
-            return at
+            let byte = base[at]
+            if byte == UInt8(ascii: "\"") || byte < 0x20 { stop = byte; break }
+            if byte == UInt8(ascii: "\\") { hasEscape = true; at += 2; continue }
+            if byte >= 0x80 { ascii = false }
+            at += 1
         }
-        guard index < bytes.count else { throw error("a string is not closed") }
+        index = at
+        guard index < count else { throw error("a string is not closed") }
         guard stop == UInt8(ascii: "\"") else { throw error("a control character inside a string") }
         let range = start..<index
         index += 1
         // Most strings of a keyfile are plain ASCII: nothing to check or decode, nothing copied.
-        guard hasEscape || !ascii else { return StringSpan(range: range, escaped: nil, ascii: true) }
-        guard let raw = String(validating: bytes[range], as: UTF8.self) else {
+        guard hasEscape || !ascii else { return StringSpan(range: range, hasEscape: false, ascii: true) }
+        guard String(validating: bytes[range], as: UTF8.self) != nil else {
             index -= 1  // at the closing quote, as before
             throw error("a string that is not valid UTF-8")
         }
-        guard hasEscape else { return StringSpan(range: range, escaped: nil) }
+        guard hasEscape else { return StringSpan(range: range, hasEscape: false) }
         var units: [UInt16] = []
-        var scalars = raw.unicodeScalars.makeIterator()
-        while let scalar = scalars.next() {
-            guard scalar == "\\" else { units += scalar.utf16; continue }
-            switch scalars.next() {
-            case "\""?: units.append(0x22)
-            case "\\"?: units.append(0x5C)
-            case "/"?: units.append(0x2F)
-            case "b"?: units.append(0x08)
-            case "f"?: units.append(0x0C)
-            case "n"?: units.append(0x0A)
-            case "r"?: units.append(0x0D)
-            case "t"?: units.append(0x09)
-            case "u"?:
-                var hex = ""
-                for _ in 0..<4 { if let digit = scalars.next() { hex.unicodeScalars.append(digit) } }
-                guard hex.count == 4, hex.unicodeScalars.allSatisfy(\.properties.isASCIIHexDigit),
-                      let unit = UInt16(hex, radix: 16) else { throw error("a bad \\u escape") }
-                units.append(unit)
-            default:
-                throw error("a bad escape")
-            }
-        }
-        return StringSpan(range: range, escaped: units, ascii: ascii)
+        if let bad = JSONEscapes.decode(bytes[range], into: &units) { throw error(bad) }
+        return StringSpan(range: range, hasEscape: true, ascii: ascii)
+    }
+
+    /// A high bit in each byte of `word` that is a quote, a backslash, below 0x20 or past ASCII
+    /// (bytes in memory order from the lowest; flags past the lowest may be false).
+    private static func special(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote, zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- ones &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control | word) & highs
     }
 }

@@ -8,6 +8,7 @@ import Foundation
 
 struct Adopt: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "adopt",
         abstract: "Bring an instance made in the console or by another tool into the keyfile.",
         discussion: """
         Reads the instance at Cloud Elements (GET /instances/{id}: its name, element and token) and saves it. \

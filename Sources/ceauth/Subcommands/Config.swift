@@ -8,6 +8,7 @@ import Foundation
 
 struct Config: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "config",
         abstract: "Manage profiles of settings in the config file ($XDG_CONFIG_HOME/ceauth/config); never secrets.",
         discussion: """
         Flags win over environment variables, which win over the profile, which wins over the defaults. A profile \

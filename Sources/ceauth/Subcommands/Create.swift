@@ -8,6 +8,7 @@ import Foundation
 
 struct Create: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "create",
         abstract: "Create an instance from an authorization code your own web app received, read from standard input.",
         discussion: """
         The code, or the whole address the browser was sent back to, comes on standard input, never on the command \

@@ -8,6 +8,7 @@ import Foundation
 
 struct Delete: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "delete",
         abstract: "Delete an instance at Cloud Elements (DELETE /instances/{id}), then its keyfile entry.",
         discussion: """
         Asks first on a terminal; without one, it needs --yes and otherwise sends nothing. --local-only forgets the \

@@ -8,6 +8,7 @@ import Foundation
 
 struct Elements: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "elements",
         abstract: "List the elements ceauth has templates for, with their scopes and where each template comes from.")
 
     @OptionGroup var profileOptions: ProfileOptions

@@ -4,6 +4,7 @@ import CEAuthCore
 /// `enable` and `disable`: one request each through the instance's own token.
 struct Enable: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "enable",
         abstract: "Restart a disabled instance at Cloud Elements (PUT /instances/enabled).",
         discussion: Enable.discussion)
 
@@ -34,6 +35,7 @@ struct Enable: CEAuthCommand {
 
 struct Disable: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "disable",
         abstract: "Stop an instance at Cloud Elements (DELETE /instances/enabled); ceauth enable restarts it.",
         discussion: Enable.discussion)
 

@@ -3,6 +3,7 @@ import CEAuthCore
 
 struct Events: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "events",
         abstract: "Show or change an instance's polling events at Cloud Elements, without a new consent.",
         discussion: """
         Without options: the events as Cloud Elements has them (enabled, callback URL, interval, resources polled). \

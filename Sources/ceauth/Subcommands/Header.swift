@@ -9,6 +9,7 @@ import Foundation
 
 struct Header: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "header",
         abstract: "Print the Authorization header for calls through an instance: User <u>, Organization <o>, Element <token>.",
         discussion: """
         For curl -H "Authorization: $(ceauth header NAME)". Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET.

@@ -8,6 +8,7 @@ import Foundation
 
 struct List: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List the instances in the keyfile (name, id, element, host, created), or with --remote those Cloud Elements has.",
         discussion: """
         --remote calls GET /instances at --base-url/--env/CEAUTH_BASE_URL, every page, and marks those the keyfile holds; \

@@ -8,6 +8,7 @@ import Foundation
 
 struct Login: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Sign in to Google in the browser and create a Cloud Elements instance for ELEMENT.",
         discussion: """
         Needs CEAUTH_USER_SECRET, CEAUTH_ORG_SECRET, CEAUTH_CLIENT_ID and CEAUTH_CLIENT_SECRET in the environment or from the profile's secret commands \

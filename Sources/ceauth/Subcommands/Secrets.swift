@@ -5,6 +5,7 @@ import CEAuthCore
 /// for every command: the environment, then the profile's secret command, then the keyring.
 struct Secrets: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "secrets",
         abstract: "Keep the Cloud Elements user and organization secrets and the Google client secret in the desktop keyring (Secret Service).",
         discussion: """
         Keys: \(SecretKey.allCases.map(\.rawValue).joined(separator: ", ")). Commands take each secret from its environment variable, \

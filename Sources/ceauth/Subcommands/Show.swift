@@ -8,6 +8,7 @@ import Foundation
 
 struct Show: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "show",
         abstract: "Show one instance from the keyfile; its token only with --reveal.",
         discussion: "Name an instance by name or id (name:X or id:X when X is one's name and another's id). Exit codes: 0 shown; 6 the keyfile cannot be read, is another user's, or the entry is damaged; 9 no such instance, or the name matches several.")
 

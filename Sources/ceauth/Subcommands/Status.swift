@@ -3,6 +3,7 @@ import CEAuthCore
 
 struct Status: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Every instance of the keyfile at a glance: works or not, enabled, events, tags.",
         discussion: """
         One line each: name, id, element, host, works (as verify), enabled, events (on/off, interval, callback host), tags. \

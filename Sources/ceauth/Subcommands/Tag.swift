@@ -3,6 +3,7 @@ import CEAuthCore
 
 struct Tag: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tag",
         abstract: "Show or change an instance's tags at Cloud Elements.",
         discussion: """
         Reads the tags (GET /instances/{id}); with --add or --remove, PATCHes the whole new list once and prints it. \

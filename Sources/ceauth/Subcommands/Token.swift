@@ -8,6 +8,7 @@ import Foundation
 
 struct Token: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "token",
         abstract: "Print an instance's token alone on stdout, for TOKEN=$(ceauth token NAME).",
         discussion: "Name an instance by name or id (name:X or id:X when X is one's name and another's id). Exit codes: 0 printed; 6 the keyfile cannot be read, is another user's, or the entry is damaged (an empty token); 9 no such instance, or the name matches several.")
 

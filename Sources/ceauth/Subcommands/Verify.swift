@@ -8,6 +8,7 @@ import Foundation
 
 struct Verify: CEAuthCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check that an instance still works: it exists at its Cloud Elements host, is valid and enabled, and answers a ping through its token.",
         discussion: """
         Needs CEAUTH_USER_SECRET and CEAUTH_ORG_SECRET. Each instance is checked at its own host (its baseUrl). \
