@@ -7,7 +7,9 @@ import Foundation
 /// What the reading commands (list, show, token, header, verify, delete) ask of an entry.
 extension KeyfileEntry {
     /// The Cloud Elements host, for listings (`api.cloud-elements.com`).
-    public var host: String { URLComponents(string: baseURL)?.host ?? baseURL }
+    public var host: String { Self.host(of: baseURL) }
+
+    public static func host(of baseURL: String) -> String { URLComponents(string: baseURL)?.host ?? baseURL }
 
     /// The entry's baseUrl, checked as every URL ceauth sends to (https, or http to loopback;
     /// read by libcurl's parser): where requests about this instance go.
@@ -231,4 +233,69 @@ public struct KeyfileEntries: RandomAccessCollection, Sendable {
             return span.value(in: bytes) == name
         }
     }
+}
+
+extension KeyfileEntries {
+    /// `ceauth list`'s rows for the entries at `positions`: name, id, element, host, created and
+    /// where the token is, tab-separated, a line each. Given to `emit` in pieces of whole lines
+    /// (joined by line feeds, none at the end) once a piece reaches `size` bytes. Written from the
+    /// text read: no entry is made whole, and a host is parsed once per baseUrl.
+    public func listing(_ positions: some Sequence<Int>, piece size: Int = 65536, _ emit: (String) -> Void) {
+        bytes.withUnsafeBufferPointer { all in
+            var piece: [UInt8] = []
+            piece.reserveCapacity(size + 4096)
+            let keyfileStore = Array(TokenStore.keyfile.rawValue.utf8)
+            func append(_ span: StringSpan?) {
+                guard let span else { return }
+                // Without an escape the text is the value's UTF-8 (checked when read).
+                if span.hasEscape { piece += span.value(in: bytes).utf8 } else { piece += UnsafeBufferPointer(rebasing: all[span.range]) }
+            }
+            var lastURL: Range<Int>?, lastHost: [UInt8] = [], hosts: [String: [UInt8]] = [:]
+            func appendHost(_ span: StringSpan?) {
+                if let span, let last = lastURL, !span.hasEscape, span.range.count == last.count,
+                   span.range.indices.allSatisfy({ all[$0] == all[$0 - span.range.lowerBound + last.lowerBound] }) {
+                    piece += lastHost
+                    return
+                }
+                let url = span?.value(in: bytes) ?? ""
+                let host = hosts[url] ?? Array(KeyfileEntry.host(of: url).utf8)
+                hosts[url] = host
+                lastURL = span.flatMap { $0.hasEscape ? nil : $0.range }
+                lastHost = host
+                piece += host
+            }
+            for position in positions {
+                let entry = spans[position]
+                if !piece.isEmpty { piece.append(0x0A) }
+                append(entry.name)
+                piece.append(0x09)
+                appendDecimal(entry.id ?? 0, to: &piece)
+                piece.append(0x09)
+                append(entry.element)
+                piece.append(0x09)
+                appendHost(entry.baseURL)
+                piece.append(0x09)
+                append(entry.created)
+                piece.append(0x09)
+                if entry.tokenStore != nil { append(entry.tokenStore) } else { piece += keyfileStore }
+                if piece.count >= size {
+                    emit(String(decoding: piece, as: UTF8.self))
+                    piece.removeAll(keepingCapacity: true)
+                }
+            }
+            if !piece.isEmpty { emit(String(decoding: piece, as: UTF8.self)) }
+        }
+    }
+}
+
+/// `value` in decimal (as `String(value)` writes it), without making a string.
+func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+    if value < 0 { out.append(UInt8(ascii: "-")) }
+    let start = out.count
+    var rest = value.magnitude
+    repeat {
+        out.append(UInt8(ascii: "0") + UInt8(rest % 10))
+        rest /= 10
+    } while rest > 0
+    out[start...].reverse()
 }

@@ -326,7 +326,7 @@ struct Parser {
     var index = 0
     /// The keys of the objects being read, the innermost's last: each object checks its own from
     /// where it began and drops them when it ends (one storage for the whole text).
-    private var keys: [StringSpan] = []
+    private let keys = KeyStack()
 
     private init(bytes: [UInt8], base: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -360,6 +360,8 @@ struct Parser {
     var current: UInt8? { index < count ? base[index] : nil }
 
     mutating func skipSpace() {
+        // Most calls find no space at all (between a key and its colon, in compact text).
+        if index < count, base[index] > 0x20 { return }
         var at = index
         while at < count, base[at] == 0x20 || base[at] == 0x0A || base[at] == 0x0D || base[at] == 0x09 { at += 1 }
         index = at
@@ -415,14 +417,15 @@ struct Parser {
         // set past 16.
         let first = keys.count
         var many: Set<[UInt16]>?
-        defer { keys.removeLast(keys.count - first) }
+        var seen = KeyBits()
+        defer { keys.count = first }
         skipSpace()
         if current == UInt8(ascii: "}") { index += 1; return }
         while true {
             guard current == UInt8(ascii: "\"") else { throw error("expected a key") }
             let keyStart = index
             let key = try string()
-            guard insert(key, from: first, many: &many) else {
+            guard insert(key, from: first, many: &many, seen: &seen) else {
                 index = keyStart
                 let value = value(of: key)
                 let shown = value.count > 40 ? String(value.prefix(40)) + "…" : value
@@ -443,11 +446,14 @@ struct Parser {
     }
 
     /// Adds an object's key; false when the object has it already.
-    private mutating func insert(_ key: StringSpan, from first: Int, many: inout Set<[UInt16]>?) -> Bool {
+    private mutating func insert(_ key: StringSpan, from first: Int, many: inout Set<[UInt16]>?, seen: inout KeyBits) -> Bool {
         if many != nil { return many!.insert(units(of: key)).inserted }
-        for at in first..<keys.count where same(keys[at], key) { return false }
-        keys.append(key)
-        if keys.count - first > 16 { many = Set(keys[first...].map { units(of: $0) }) }
+        if seen.mayHave(key, base) {
+            for at in first..<keys.count where same(keys.base[at], key) { return false }
+        }
+        seen.add(key, base)
+        keys.push(key)
+        if keys.count - first > 16 { many = Set((first..<keys.count).map { units(of: keys.base[$0]) }) }
         return true
     }
 
@@ -508,6 +514,17 @@ struct Parser {
         let negative = at < range.upperBound && base[at] == UInt8(ascii: "-")
         if negative { at += 1 }
         guard at < range.upperBound else { return nil }
+        // Eighteen digits or fewer cannot pass Int64: no check per digit.
+        if range.upperBound - at <= 18 {
+            var value: Int64 = 0
+            while at < range.upperBound {
+                let digit = base[at] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                value = value &* 10 &+ Int64(digit)
+                at &+= 1
+            }
+            return negative ? -value : value
+        }
         // Accumulated below zero, where Int64 reaches one further (its minimum).
         var value: Int64 = 0
         while at < range.upperBound {
@@ -605,5 +622,50 @@ struct Parser {
         let zeroQuote = (quote &- ones) & ~quote, zeroBackslash = (backslash &- ones) & ~backslash
         let control = (word &- ones &* 0x20) & ~word
         return (zeroQuote | zeroBackslash | control | word) & highs
+    }
+}
+
+/// What an object's keys without an escape are, in a bit each (by length and first byte): a
+/// key whose bit is not set cannot be one of them, so it is compared with none. An escaped key
+/// may equal any, so once one is there every key is compared.
+private struct KeyBits {
+    var bits: UInt64 = 0
+    var escaped = false
+
+    private static func bit(_ key: StringSpan, _ base: UnsafePointer<UInt8>) -> UInt64 {
+        let first = key.range.isEmpty ? 0 : Int(base[key.range.lowerBound])
+        return 1 << UInt64((key.range.count &* 8 &+ (first & 7)) & 63)
+    }
+
+    func mayHave(_ key: StringSpan, _ base: UnsafePointer<UInt8>) -> Bool {
+        escaped || key.hasEscape || bits & Self.bit(key, base) != 0
+    }
+
+    mutating func add(_ key: StringSpan, _ base: UnsafePointer<UInt8>) {
+        if key.hasEscape { escaped = true } else { bits |= Self.bit(key, base) }
+    }
+}
+
+/// The parser's keys: plain storage that grows by doubling, read and cut back without a check of
+/// who else holds it (only the parser does).
+private final class KeyStack {
+    private(set) var base: UnsafeMutablePointer<StringSpan>
+    private var capacity = 64
+    var count = 0
+
+    init() { base = .allocate(capacity: capacity) }
+
+    deinit { base.deallocate() }
+
+    func push(_ key: StringSpan) {
+        if count == capacity {
+            let larger = UnsafeMutablePointer<StringSpan>.allocate(capacity: capacity * 2)
+            larger.initialize(from: base, count: count)
+            base.deallocate()
+            base = larger
+            capacity *= 2
+        }
+        (base + count).initialize(to: key)
+        count += 1
     }
 }

@@ -16,6 +16,8 @@ public enum TerminalText {
     public static func sanitize(_ text: String, keepLayout: Bool = true) -> String {
         // Line feeds and tabs that are kept make no copy: a listing of thousands of lines has them.
         let kept = { (scalar: Unicode.Scalar) in keepLayout && (scalar == "\n" || scalar == "\t") }
+        // Printable ASCII (with the layout kept) is decided on the bytes: nothing to escape.
+        if isPrintableASCII(text, keepLayout: keepLayout) { return text }
         guard text.unicodeScalars.contains(where: { isUnsafe($0) && !kept($0) }) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -34,6 +36,46 @@ public enum TerminalText {
             out.append(contentsOf: escaped.unicodeScalars)
         }
         return String(out)
+    }
+
+    /// Every byte is printable ASCII, or a line feed or tab kept.
+    static func isPrintableASCII(_ text: String, keepLayout: Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var at = 0
+            // Eight bytes at once (exact per byte: no carry crosses a byte), the rest one by one.
+            while bytes.count - at >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self))
+                var bad = SWAR.below(word, 0x20) | SWAR.equal(word, 0x7F) | word & SWAR.highs
+                if keepLayout { bad &= ~(SWAR.equal(word, 0x09) | SWAR.equal(word, 0x0A)) }
+                guard bad == 0 else { return false }
+                at += 8
+            }
+            for byte in bytes[at...] where byte < 0x20 || byte >= 0x7F {
+                guard keepLayout, byte == 0x0A || byte == 0x09 else { return false }
+            }
+            return true
+        }
+    }
+}
+
+/// Tests on eight bytes at once, exact for each byte: the high bit of each byte of the result
+/// is set where the byte passes, every other bit is clear.
+enum SWAR {
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+    private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+    /// The byte is `value`.
+    static func equal(_ word: UInt64, _ value: UInt8) -> UInt64 {
+        let zero = word ^ (0x0101_0101_0101_0101 &* UInt64(value))
+        return ~((zero & lows) &+ lows | zero | lows)
+    }
+
+    /// The byte is below `value` (at most 0x80).
+    static func below(_ word: UInt64, _ value: UInt8) -> UInt64 {
+        // (byte & 0x7F) + (0x80 - value) has its high bit set when the low seven bits reach value.
+        let reach = ((word & lows) &+ 0x0101_0101_0101_0101 &* UInt64(0x80 - value)) & highs
+        return ~reach & ~word & highs
     }
 }
 
@@ -56,10 +98,23 @@ public struct SafeText: Sendable {
         let safe = redactor.redact(TerminalText.sanitize(text))
         // No line has more bytes than the limit, so none has more characters: nothing to cut
         // (a listing of thousands of lines is not split and joined again).
-        var longest = 0, run = 0
-        for byte in safe.utf8 {
-            run = byte == 0x0A ? 0 : run + 1
-            longest = max(longest, run)
+        var copy = safe
+        let longest = copy.withUTF8 { bytes in
+            var longest = 0, start = 0, at = 0
+            while at < bytes.count {
+                // Eight bytes at once while none is a line feed.
+                if bytes.count - at >= 8 {
+                    let ones: UInt64 = 0x0101_0101_0101_0101
+                    let feeds = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self)) ^ (ones &* 0x0A)
+                    if (feeds &- ones) & ~feeds & (ones &* 0x80) == 0 { at += 8; continue }
+                }
+                if bytes[at] == 0x0A {
+                    longest = max(longest, at - start)
+                    start = at + 1
+                }
+                at += 1
+            }
+            return max(longest, bytes.count - start)
         }
         guard longest > maxLineLength else { return safe }
         return safe.split(separator: "\n", omittingEmptySubsequences: false)

@@ -53,7 +53,48 @@ public struct Redactor: Sendable {
         let learned = Self.learned.current
         // Longest first over both lists, so a secret inside another never leaves part of it.
         let all = learned.isEmpty ? values : (values + learned).sorted { $0.utf8.count > $1.utf8.count }
+        // A text that holds none of them (nearly every one) is passed in one look at its bytes.
+        guard Self.mayContain(text, any: all) else { return text }
         return all.reduce(text) { Self.replaceBytes(in: $0, $1, with: "<redacted>") }
+    }
+
+    /// False only when no needle occurs in the text. Each position is looked up by its two
+    /// bytes in a table of the needles' first two (every needle has six or more bytes), and only
+    /// the needles starting with them compared: one pass however many forms there are.
+    static func mayContain(_ text: String, any needles: [String]) -> Bool {
+        let needles = needles.map { Array($0.utf8) }.filter { !$0.isEmpty }
+        guard !needles.isEmpty else { return false }
+        var text = text
+        return text.withUTF8 { bytes in
+            // (A needle of one byte has no pair: "may" is always a safe answer.)
+            guard needles.allSatisfy({ $0.count >= 2 }) else { return true }
+            guard bytes.count >= 2 else { return false }
+            var starts = [UInt64](repeating: 0, count: 1024)
+            for needle in needles {
+                let pair = Int(needle[0]) << 8 | Int(needle[1])
+                starts[pair >> 6] |= 1 << UInt64(pair & 63)
+            }
+            // Eight positions at once where none holds a needle's first byte (when the needles
+            // start with four bytes or fewer: the secrets' forms mostly share theirs).
+            let firsts = Array(Set(needles.map { $0[0] })), end = bytes.count - 1
+            var at = 0
+            while at < end {
+                if firsts.count <= 4, end - at >= 8 {
+                    let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self))
+                    let hits = firsts.reduce(0) { $0 | SWAR.equal(word, $1) }
+                    if hits == 0 { at += 8; continue }
+                    at += hits.trailingZeroBitCount >> 3
+                }
+                let pair = Int(bytes[at]) << 8 | Int(bytes[at + 1])
+                if starts[pair >> 6] & (1 << UInt64(pair & 63)) != 0 {
+                    for needle in needles where needle.count <= bytes.count - at && needle[0] == bytes[at] && needle[1] == bytes[at + 1] {
+                        if UnsafeBufferPointer(rebasing: bytes[at..<(at + needle.count)]).elementsEqual(needle) { return true }
+                    }
+                }
+                at += 1
+            }
+            return false
+        }
     }
 
     /// Secrets that appear while the process runs (Google's tokens under --exchange local):

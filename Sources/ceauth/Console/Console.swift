@@ -70,17 +70,6 @@ struct Console: Sendable {
         write(chunk + "]\n", to: .output)
     }
 
-    /// Lines of plain output on stdout, as `print` of them joined, in writes of about 64 KiB.
-    func print(lines: some Sequence<String>) {
-        var chunk = ""
-        for line in lines {
-            if !chunk.isEmpty { chunk += "\n" }
-            chunk += line
-            if chunk.utf8.count >= Self.chunkSize { print(chunk); chunk = "" }
-        }
-        if !chunk.isEmpty { print(chunk) }
-    }
-
     private static let chunkSize = 65536
 
     /// A value the user asked for itself (a token, a header with the secrets), on stdout as it

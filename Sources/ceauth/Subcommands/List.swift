@@ -43,22 +43,22 @@ struct List: CEAuthCommand {
         let path = try keyfile.path(environment: environment)
         let entries = try KeyfileStore(path: path).entries()
         if remote { return try listRemote(saved: context.reachable(Array(entries)), environment: environment, console: console) }
-        // Entries made whole one at a time, one URL parse per distinct baseUrl: a keyfile of
-        // thousands is never all in memory twice.
-        var hosts: [String: String] = [:]
-        let shown = entries.lazy.filter { !sandboxOptions.sandbox || $0.isSandbox }.map { entry -> (KeyfileEntry, String) in
-            if hosts[entry.baseURL] == nil { hosts[entry.baseURL] = entry.host }
-            return (entry, hosts[entry.baseURL]!)
-        }
+        let shown = entries.indices.filter { !sandboxOptions.sandbox || entries[$0].isSandbox }
         if json {
-            console.jsonArray(shown.map { CommandJSON.entry($0.0, token: false, host: $0.1) })
+            // Entries made whole one at a time, one URL parse per distinct baseUrl: a keyfile of
+            // thousands is never all in memory twice.
+            var hosts: [String: String] = [:]
+            console.jsonArray(shown.lazy.map { position in
+                let entry = entries[position]
+                if hosts[entry.baseURL] == nil { hosts[entry.baseURL] = entry.host }
+                return CommandJSON.entry(entry, token: false, host: hosts[entry.baseURL]!)
+            })
         } else if shown.isEmpty {
             console.say("No instances in \(path) yet; create one with ceauth login ELEMENT.")
         } else {
             console.print("NAME\tID\tELEMENT\tHOST\tCREATED\tTOKEN IN")
-            console.print(lines: shown.map { entry, host in
-                "\(entry.name)\t\(entry.id)\t\(entry.element)\t\(host)\t\(entry.created)\t\(entry.tokenStore ?? TokenStore.keyfile.rawValue)"
-            })
+            // Written from the text read, each piece through the output filter like any line.
+            entries.listing(shown) { console.print($0) }
         }
     }
 
