@@ -79,10 +79,13 @@ public enum KeyfileReader {
                     try parser.skip(depth: 0)
                     return []
                 }
-                var found: [KeyfileEntries.Spans] = []
-                // Room for an entry per 128 bytes at most, so the list is never moved as it grows;
-                // the pages it does not fill are never touched, so they cost no memory.
-                found.reserveCapacity(min(data.count / 128, 1 << 20))
+                // Room for an entry per 128 bytes, so the list is never moved as it grows (the
+                // pages it does not fill are never touched, so they cost no memory), and the room
+                // of an entry per 256 bytes (an indented keyfile's) backed at once.
+                var found = [KeyfileEntries.Spans](unsafeUninitializedCapacity: min(data.count / 128, 1 << 20)) { room, count in
+                    OS.prefault(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(room)[..<(min(room.count, data.count / 256) * MemoryLayout<KeyfileEntries.Spans>.stride)]))
+                    count = 0
+                }
                 try parser.members(depth: 0) { parser, key throws(LosslessJSON.ParseError) in
                     guard parser.is(key, "instances") else { return try parser.skip(depth: 1) }
                     guard parser.current == UInt8(ascii: "[") else {
@@ -183,6 +186,7 @@ enum EntryField {
 extension Parser {
     /// Which of them the key is, code unit for code unit: one comparison for a key without an
     /// escape (the names differ in length but for three of seven bytes).
+    @inline(__always)
     func field(_ key: StringSpan) -> EntryField? {
         switch key.hasEscape ? -1 : key.range.count {
         case 2: return `is`(key, "id") ? .id : nil
@@ -240,7 +244,7 @@ extension KeyfileEntries {
     /// where the token is, tab-separated, a line each. Given to `emit` in pieces of whole lines
     /// (joined by line feeds, none at the end) once a piece reaches `size` bytes. Written from the
     /// text read: no entry is made whole, and a host is parsed once per baseUrl.
-    public func listing(_ positions: some Sequence<Int>, piece size: Int = 65536, _ emit: (String) -> Void) {
+    public func listing(_ positions: [Int], piece size: Int = 65536, _ emit: (String) -> Void) {
         bytes.withUnsafeBufferPointer { all in
             var piece: [UInt8] = []
             piece.reserveCapacity(size + 4096)
@@ -248,12 +252,16 @@ extension KeyfileEntries {
             func append(_ span: StringSpan?) {
                 guard let span else { return }
                 // Without an escape the text is the value's UTF-8 (checked when read).
-                if span.hasEscape { piece += span.value(in: bytes).utf8 } else { piece += UnsafeBufferPointer(rebasing: all[span.range]) }
+                if span.hasEscape {
+                    piece += span.value(in: bytes).utf8
+                } else {
+                    piece.append(contentsOf: UnsafeBufferPointer(start: all.baseAddress! + span.range.lowerBound, count: span.range.count))
+                }
             }
             var lastURL: Range<Int>?, lastHost: [UInt8] = [], hosts: [String: [UInt8]] = [:]
             func appendHost(_ span: StringSpan?) {
                 if let span, let last = lastURL, !span.hasEscape, span.range.count == last.count,
-                   span.range.indices.allSatisfy({ all[$0] == all[$0 - span.range.lowerBound + last.lowerBound] }) {
+                   sameBytes(all.baseAddress! + span.range.lowerBound, all.baseAddress! + last.lowerBound, last.count) {
                     piece += lastHost
                     return
                 }
@@ -291,11 +299,13 @@ extension KeyfileEntries {
 /// `value` in decimal (as `String(value)` writes it), without making a string.
 func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
     if value < 0 { out.append(UInt8(ascii: "-")) }
-    let start = out.count
-    var rest = value.magnitude
-    repeat {
-        out.append(UInt8(ascii: "0") + UInt8(rest % 10))
-        rest /= 10
-    } while rest > 0
-    out[start...].reverse()
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+        var rest = value.magnitude, at = 20
+        repeat {
+            at -= 1
+            digits[at] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        } while rest > 0
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[at...]))
+    }
 }

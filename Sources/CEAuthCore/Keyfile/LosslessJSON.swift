@@ -559,13 +559,9 @@ struct Parser {
         return units(of: one) == units(of: other)
     }
 
+    @inline(__always)
     private func sameBytes(_ at: Int, _ other: UnsafePointer<UInt8>, _ length: Int) -> Bool {
-        var offset = 0
-        while offset < length {
-            guard base[at + offset] == other[offset] else { return false }
-            offset += 1
-        }
-        return true
+        CEAuthCore.sameBytes(base + at, other, length)
     }
 
     func value(of key: StringSpan) -> String { key.value(in: bytes) }
@@ -574,6 +570,7 @@ struct Parser {
 
     /// From the opening quote to past the closing one: where the text lies, whether it has an
     /// escape (each checked here) and whether it is all ASCII.
+    @inline(__always)
     mutating func string() throws(LosslessJSON.ParseError) -> StringSpan {
         index += 1
         let start = index
@@ -657,6 +654,7 @@ private final class KeyStack {
 
     deinit { base.deallocate() }
 
+    @inline(__always)
     func push(_ key: StringSpan) {
         if count == capacity {
             let larger = UnsafeMutablePointer<StringSpan>.allocate(capacity: capacity * 2)
@@ -668,4 +666,19 @@ private final class KeyStack {
         (base + count).initialize(to: key)
         count += 1
     }
+}
+
+/// The `length` bytes at `one` and `other` are the same (eight at a time).
+@inline(__always)
+func sameBytes(_ one: UnsafePointer<UInt8>, _ other: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+    var offset = 0
+    while length - offset >= 8 {
+        guard UnsafeRawPointer(one + offset).loadUnaligned(as: UInt64.self) == UnsafeRawPointer(other + offset).loadUnaligned(as: UInt64.self) else { return false }
+        offset += 8
+    }
+    while offset < length {
+        guard one[offset] == other[offset] else { return false }
+        offset += 1
+    }
+    return true
 }

@@ -77,11 +77,13 @@ public struct Redactor: Sendable {
             // Eight positions at once where none holds a needle's first byte (when the needles
             // start with four bytes or fewer: the secrets' forms mostly share theirs).
             let firsts = Array(Set(needles.map { $0[0] })), end = bytes.count - 1
+            // The four looked for (the last repeated when there are fewer).
+            let (a, b, c, d) = (firsts[0], firsts[min(1, firsts.count - 1)], firsts[min(2, firsts.count - 1)], firsts[min(3, firsts.count - 1)])
             var at = 0
             while at < end {
                 if firsts.count <= 4, end - at >= 8 {
                     let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self))
-                    let hits = firsts.reduce(0) { $0 | SWAR.equal(word, $1) }
+                    let hits = SWAR.equal(word, a) | SWAR.equal(word, b) | SWAR.equal(word, c) | SWAR.equal(word, d)
                     if hits == 0 { at += 8; continue }
                     at += hits.trailingZeroBitCount >> 3
                 }

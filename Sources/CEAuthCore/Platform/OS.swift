@@ -40,7 +40,11 @@ public enum OS {
                 let more = [UInt8](unsafeUninitializedCapacity: capacity - data.count) { _, count in count = capacity - data.count }
                 if data.isEmpty { data = more } else { data += more }
             }
-            let count = data.withUnsafeMutableBytes { readOnce(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[length...])) }
+            let count = data.withUnsafeMutableBytes { bytes in
+                let rest = UnsafeMutableRawBufferPointer(rebasing: bytes[length...])
+                prefault(rest)
+                return readOnce(fd, into: rest)
+            }
             if count == 0 {
                 data.removeSubrange(length...)
                 return data

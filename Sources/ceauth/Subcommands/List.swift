@@ -43,7 +43,9 @@ struct List: CEAuthCommand {
         let path = try keyfile.path(environment: environment)
         let entries = try KeyfileStore(path: path).entries()
         if remote { return try listRemote(saved: context.reachable(Array(entries)), environment: environment, console: console) }
-        let shown = entries.indices.filter { !sandboxOptions.sandbox || entries[$0].isSandbox }
+        // (An option read once: each read of a parsed property costs a type lookup.)
+        let sandbox = sandboxOptions.sandbox
+        let shown = entries.indices.filter { !sandbox || entries[$0].isSandbox }
         if json {
             // Entries made whole one at a time, one URL parse per distinct baseUrl: a keyfile of
             // thousands is never all in memory twice.
