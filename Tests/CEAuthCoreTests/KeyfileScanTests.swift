@@ -69,4 +69,22 @@ import Testing
         // Canonical equivalence as before: "é" written as e + U+0301 answers to "é".
         #expect(try KeyfileReader.find("é", in: entries, keyfile: "k").id == 2)
     }
+
+    /// A lookup that keeps only the entries its name or id can find, while reading, answers as
+    /// the lookup over all of them: the same instance, or the same error (ambiguous names, a
+    /// name that is another's id, none, an empty keyfile).
+    @Test(arguments: [
+        #"{"instances": [{"name": "bot", "id": 1, "token": "t1"}, {"name": "é", "id": 2, "token": "t2"}, {"name": "K", "id": 3, "token": "t3"}, {"name": "7", "id": 4, "token": "t4"}, {"id": 7, "token": "t7"}, {"name": "twice", "id": 8, "token": "a"}, {"name": "twice", "id": 9, "token": "b"}, {"name": "", "id": 10, "token": "c"}, {"id": "11", "token": "d"}, {"note": "x"}]}"#,
+        #"{"instances": [{"note": "only notes"}]}"#, #"{"instances": []}"#, #"{}"#,
+    ])
+    func aLookupThatKeepsOnlyItsMatchesAnswersAsBefore(text: String) throws {
+        let all = try KeyfileReader.entries(bytes: Array(text.utf8), path: "k")
+        for query in ["bot", "é", "K", "K", "name:7", "id:7", "4", "7", "nobody", "name:", "", "twice", "8", "id:11", "11", "name:twice", "id:x", "-0", "0"] {
+            let kept = try KeyfileReader.entries(bytes: Array(text.utf8), path: "k", matching: query)
+            #expect(kept.held == all.held && kept.count <= 3, "\(query)")
+            let fast = Result { () throws(InstanceLookupError) in try KeyfileReader.find(query, in: kept, keyfile: "k") }
+            let whole = Result { () throws(InstanceLookupError) in try KeyfileReader.find(query, in: Array(all), keyfile: "k") }
+            #expect(fast == whole, "\(query)")
+        }
+    }
 }

@@ -68,9 +68,12 @@ public enum KeyfileReader {
         Array(try entries(bytes: data, path: path))
     }
 
-    public static func entries(bytes data: [UInt8]?, path: String) throws(KeyfileError) -> KeyfileEntries {
-        guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return KeyfileEntries(bytes: [], spans: []) }
-        var isObject = true, instancesIsArray = true
+    /// `matching`: only the entries that name or number can find are kept (a lookup among
+    /// thousands keeps one, with no table of the rest); `held` still counts every entry.
+    public static func entries(bytes data: [UInt8]?, path: String, matching query: String? = nil) throws(KeyfileError) -> KeyfileEntries {
+        guard let data, !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return KeyfileEntries(bytes: [], spans: [], held: 0) }
+        var isObject = true, instancesIsArray = true, held = 0
+        let wanted = query.map { InstanceQuery($0) }
         let entries: [KeyfileEntries.Spans]
         do {
             entries = try Parser.whole(data) { parser throws(LosslessJSON.ParseError) in
@@ -82,7 +85,7 @@ public enum KeyfileReader {
                 // Room for an entry per 128 bytes, so the list is never moved as it grows (the
                 // pages it does not fill are never touched, so they cost no memory), and the room
                 // of an entry per 256 bytes (an indented keyfile's) backed at once.
-                var found = [KeyfileEntries.Spans](unsafeUninitializedCapacity: min(data.count / 128, 1 << 20)) { room, count in
+                var found = [KeyfileEntries.Spans](unsafeUninitializedCapacity: wanted == nil ? min(data.count / 128, 1 << 20) : 4) { room, count in
                     OS.prefault(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(room)[..<(min(room.count, data.count / 256) * MemoryLayout<KeyfileEntries.Spans>.stride)]))
                     count = 0
                 }
@@ -94,7 +97,9 @@ public enum KeyfileReader {
                     }
                     try parser.items(depth: 1) { parser throws(LosslessJSON.ParseError) in
                         guard parser.current == UInt8(ascii: "{") else { return try parser.skip(depth: 2) }
-                        if let entry = try parser.entry(depth: 2) { found.append(entry) }
+                        guard let entry = try parser.entry(depth: 2) else { return }
+                        held += 1
+                        if wanted?.mayFind(entry, in: parser.bytes) ?? true { found.append(entry) }
                     }
                 }
                 return found
@@ -104,7 +109,7 @@ public enum KeyfileReader {
         }
         guard isObject else { throw .unparseable(path: path, reason: "it is not a JSON object") }
         guard instancesIsArray else { throw .unparseable(path: path, reason: "its \"instances\" member is not an array") }
-        return KeyfileEntries(bytes: data, spans: entries)
+        return KeyfileEntries(bytes: data, spans: entries, held: held)
     }
 
     /// The one instance `query` names: an exact name or an id (all digits); `name:QUERY` or
@@ -117,7 +122,7 @@ public enum KeyfileReader {
 
     /// The same, over entries as read: only the ones that match are made whole.
     public static func find(_ query: String, in entries: KeyfileEntries, keyfile: String) throws(InstanceLookupError) -> KeyfileEntry {
-        try find(query, isEmpty: entries.isEmpty, keyfile: keyfile,
+        try find(query, isEmpty: entries.held == 0, keyfile: keyfile,
                  named: { name in entries.indices(named: name).map { entries[$0] } },
                  numbered: { id in entries.indices.filter { entries.spans[$0].id == id }.map { entries[$0] } })
     }
@@ -125,12 +130,11 @@ public enum KeyfileReader {
     private static func find(_ query: String, isEmpty: Bool, keyfile: String, named: (Substring) -> [KeyfileEntry],
                              numbered: (Int64) -> [KeyfileEntry]) throws(InstanceLookupError) -> KeyfileEntry {
         guard !isEmpty else { throw .emptyKeyfile(keyfile: keyfile) }
-        var value = Substring(query), byName = true, byID = true
-        if value.hasPrefix("name:") { value = value.dropFirst(5); byID = false } else if value.hasPrefix("id:") { value = value.dropFirst(3); byName = false }
-        let byNameFound = byName ? named(value) : []
-        let byIDFound = byID ? Int64(value).map { id in numbered(id).filter { !byNameFound.contains($0) } } ?? [] : []
+        let wanted = InstanceQuery(query)
+        let byNameFound = wanted.name.map(named) ?? []
+        let byIDFound = wanted.id.map { id in numbered(id).filter { !byNameFound.contains($0) } } ?? []
         if byNameFound.count == 1 && byIDFound.count == 1 {
-            throw .nameAndID(String(value), named: byNameFound[0].summary, numbered: byIDFound[0].summary)
+            throw .nameAndID(String(wanted.value), named: byNameFound[0].summary, numbered: byIDFound[0].summary)
         }
         let matches = byNameFound + byIDFound
         switch matches.count {
@@ -138,6 +142,42 @@ public enum KeyfileReader {
         case 1: return matches[0]
         default: throw .ambiguous(query, candidates: matches.map(\.summary))
         }
+    }
+}
+
+/// What a name or id given on the command line looks for: an exact name or an id (all digits);
+/// `name:QUERY` or `id:QUERY` for only one of the two.
+struct InstanceQuery {
+    /// The query without its prefix.
+    let value: Substring
+    /// The name looked for, the id looked for (nil: not looked for).
+    let name: Substring?
+    let id: Int64?
+    private let nameBytes: [UInt8]
+    private let nameIsASCII: Bool
+
+    init(_ query: String) {
+        var value = Substring(query), byName = true, byID = true
+        if value.hasPrefix("name:") { value = value.dropFirst(5); byID = false } else if value.hasPrefix("id:") { value = value.dropFirst(3); byName = false }
+        self.value = value
+        name = byName ? value : nil
+        id = byID ? Int64(value) : nil
+        nameBytes = Array(value.utf8)
+        nameIsASCII = nameBytes.allSatisfy { $0 < 0x80 }
+    }
+
+    /// The entry is named `name` as Swift compares strings (canonical equivalence, as the
+    /// entries' `name ==` does), found on the bytes when both are ASCII.
+    func isNamed(_ span: StringSpan?, in bytes: [UInt8]) -> Bool {
+        guard let name else { return false }
+        guard let span else { return name.isEmpty }
+        if nameIsASCII && span.ascii && !span.hasEscape { return span.is(nameBytes, in: bytes) }
+        return span.value(in: bytes) == name
+    }
+
+    /// The entry is one `find` could answer with: named or numbered so.
+    func mayFind(_ entry: KeyfileEntries.Spans, in bytes: [UInt8]) -> Bool {
+        (id != nil && entry.id == id) || isNamed(entry.name, in: bytes)
     }
 }
 
@@ -213,6 +253,8 @@ public struct KeyfileEntries: RandomAccessCollection, Sendable {
 
     let bytes: [UInt8]
     let spans: [Spans]
+    /// How many entries the file has (more than `spans` when only some were kept).
+    public let held: Int
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { spans.count }
@@ -230,12 +272,8 @@ public struct KeyfileEntries: RandomAccessCollection, Sendable {
     /// The entries whose name is `name` as Swift compares strings (canonical equivalence, as the
     /// entries' `name ==` does), found on the bytes when both are ASCII.
     func indices(named name: Substring) -> [Int] {
-        let word = Array(name.utf8), ascii = word.allSatisfy { $0 < 0x80 }
-        return indices.filter { position in
-            guard let span = spans[position].name else { return name.isEmpty }
-            if ascii && span.ascii && !span.hasEscape { return span.is(word, in: bytes) }
-            return span.value(in: bytes) == name
-        }
+        let query = InstanceQuery("name:" + name)
+        return indices.filter { query.isNamed(spans[$0].name, in: bytes) }
     }
 }
 

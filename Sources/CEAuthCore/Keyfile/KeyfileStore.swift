@@ -66,9 +66,10 @@ public struct KeyfileStore: Sendable {
     public func instances() throws(KeyfileError) -> [KeyfileEntry] { Array(try entries()) }
 
     /// The same, each entry made whole only when asked for (a lookup among thousands).
-    public func entries() throws(KeyfileError) -> KeyfileEntries {
+    /// `matching`: only the entries a lookup of that name or id could answer with are kept.
+    public func entries(matching query: String? = nil) throws(KeyfileError) -> KeyfileEntries {
         let user = OS.effectiveUserID
-        guard let keyfile = try facts(path) else { return try KeyfileReader.entries(bytes: nil, path: path) }
+        guard let keyfile = try facts(path) else { return try KeyfileReader.entries(bytes: nil, path: path, matching: query) }
         if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
         // Whether the folder holds only ceauth's files matters only for one open to others
         // (narrowed then, not refused): the folder is listed only in that case.
@@ -77,7 +78,7 @@ public struct KeyfileStore: Sendable {
                                                           dedicated: folder.othersCanWrite && file.isDedicated(), user: user) {
             throw .unsafeFolder(path: directory, reason: reason)
         }
-        return try KeyfileReader.entries(bytes: try file.readBytes(path), path: path)
+        return try KeyfileReader.entries(bytes: try file.readBytes(path), path: path, matching: query)
     }
 
     private static let probeEntry = KeyfileEntry(name: "", id: 0, token: Secret(""), element: "", baseURL: "", created: "")

@@ -371,11 +371,23 @@ struct Parser {
 
     var current: UInt8? { index < count ? base[index] : nil }
 
+    @inline(__always)
     mutating func skipSpace() {
         // Most calls find no space at all (between a key and its colon, in compact text).
         if index < count, base[index] > 0x20 { return }
         var at = index
-        while at < count, base[at] == 0x20 || base[at] == 0x0A || base[at] == 0x0D || base[at] == 0x09 { at += 1 }
+        while at < count {
+            let byte = base[at]
+            guard byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 else { break }
+            at += 1
+            // The indentation after a line feed: spaces eight at a time.
+            guard byte == 0x0A else { continue }
+            while count - at >= 8 {
+                let spaces = SWAR.equal(UInt64(littleEndian: UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self)), 0x20)
+                guard spaces == SWAR.highs else { at += (~spaces & SWAR.highs).trailingZeroBitCount >> 3; break }
+                at += 8
+            }
+        }
         index = at
     }
 
@@ -458,6 +470,7 @@ struct Parser {
     }
 
     /// Adds an object's key; false when the object has it already.
+    @inline(__always)
     private mutating func insert(_ key: StringSpan, from first: Int, many: inout Set<[UInt16]>?, seen: inout KeyBits) -> Bool {
         if many != nil { return many!.insert(units(of: key)).inserted }
         if seen.mayHave(key, base) {
@@ -642,15 +655,18 @@ private struct KeyBits {
     var bits: UInt64 = 0
     var escaped = false
 
+    @inline(__always)
     private static func bit(_ key: StringSpan, _ base: UnsafePointer<UInt8>) -> UInt64 {
         let first = key.range.isEmpty ? 0 : Int(base[key.range.lowerBound])
         return 1 << UInt64((key.range.count &* 8 &+ (first & 7)) & 63)
     }
 
+    @inline(__always)
     func mayHave(_ key: StringSpan, _ base: UnsafePointer<UInt8>) -> Bool {
         escaped || key.hasEscape || bits & Self.bit(key, base) != 0
     }
 
+    @inline(__always)
     mutating func add(_ key: StringSpan, _ base: UnsafePointer<UInt8>) {
         if key.hasEscape { escaped = true } else { bits |= Self.bit(key, base) }
     }

@@ -120,7 +120,7 @@ public struct LoginOptions: Sendable {
         var reauthorize: KeyfileEntry?
         var baseForPlan = base
         if let update {
-            let found = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).entries(), keyfile: keyfilePath)
+            let found = try KeyfileReader.find(update, in: try KeyfileStore(path: keyfilePath).entries(matching: update), keyfile: keyfilePath)
             // Its current token (for the PUT) from where the entry keeps it.
             let saved = try TokenStore.resolve(found, keyring: { try SecretService(environment: environment) }).usable(keyfile: keyfilePath)
             // Its baseUrl is a loopback port any local user may hold once its run ended: neither

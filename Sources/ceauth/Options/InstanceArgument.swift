@@ -23,10 +23,12 @@ struct InstanceArgument: ParsableArguments {
     /// keyring is not asked.
     func find(environment: [String: String], token: Bool = true) throws -> (KeyfileEntry, keyfile: String) {
         let path = try keyfile.path(environment: environment)
-        let entries = try KeyfileStore(path: path).entries()
-        // Outside the sandbox only the entries that match are made whole (a keyfile of thousands).
-        let found = sandboxOptions.sandbox ? try Self.find(instance, in: Array(entries), keyfile: path, sandbox: true)
-                                           : try KeyfileReader.find(instance, in: entries, keyfile: path)
+        // Outside the sandbox only the entries that match are kept, and made whole (a keyfile
+        // of thousands); the sandbox's lookup also needs the others, to say one is real.
+        let sandbox = sandboxOptions.sandbox
+        let entries = try KeyfileStore(path: path).entries(matching: sandbox ? nil : instance)
+        let found = sandbox ? try Self.find(instance, in: Array(entries), keyfile: path, sandbox: true)
+                            : try KeyfileReader.find(instance, in: entries, keyfile: path)
         guard token else { return (found, path) }
         let resolved = try TokenStore.resolve(found, keyring: { try SecretService(environment: environment) })
         Redactor.learn([resolved.token.value])
