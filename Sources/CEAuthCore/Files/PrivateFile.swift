@@ -71,9 +71,11 @@ public struct PrivateFile: Sendable {
     }
 
     /// Under the lock: clears what a killed run left, then writes `data` in the file's place.
-    func commit(_ data: Data) throws(KeyfileError) {
+    func commit(_ data: Data) throws(KeyfileError) { try commit([UInt8](data)) }
+
+    func commit(_ bytes: [UInt8]) throws(KeyfileError) {
         removeStaleTemporaryFiles()
-        try writeAtomically(data)
+        try writeAtomically(bytes)
     }
 
     /// True when the folder holds nothing but ceauth's files: this one, the keyfile and the
@@ -144,7 +146,7 @@ public struct PrivateFile: Sendable {
         }
     }
 
-    private func writeAtomically(_ data: Data) throws(KeyfileError) {
+    private func writeAtomically(_ bytes: [UInt8]) throws(KeyfileError) {
         guard let (fd, tempPath) = OS.makeTemporaryFile(prefix: path + ".tmp.") else {
             throw ioError("create a temporary file next to", path)
         }
@@ -155,7 +157,7 @@ public struct PrivateFile: Sendable {
         do {
             defer { OS.close(fd) }
             guard OS.setMode(fd, 0o600) else { throw ioError("set the mode of", tempPath) }
-            guard OS.writeAll(fd, [UInt8](data)) else { throw ioError("write", tempPath) }
+            guard OS.writeAll(fd, bytes) else { throw ioError("write", tempPath) }
             guard OS.sync(fd) else { throw ioError("flush", tempPath) }
         }
         guard OS.rename(tempPath, path) else { throw ioError("replace", path) }

@@ -132,6 +132,11 @@ public enum KeyfileDocument {
     /// Adds `entry` to the document in `existing` (nil: no file yet). An entry with the same id
     /// and base URL is updated where it stands; everything else stays as it is.
     public static func merge(existing: Data?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> Data {
+        Data(try merge(bytes: existing.map { [UInt8]($0) }, entry: entry, path: path))
+    }
+
+    /// The same on the bytes read and written (a keyfile of megabytes is not copied to and from `Data`).
+    public static func merge(bytes existing: [UInt8]?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> [UInt8] {
         var members = try rootMembers(existing, path: path)
         let index = members.firstIndex { $0.key.is("instances") }
         var instances: [LosslessJSON] = []
@@ -168,12 +173,18 @@ public enum KeyfileDocument {
         } else {
             members.append(.init("instances", .array(instances)))
         }
-        return Data(LosslessJSON.object(members).encodedBytes(pretty: true) + [0x0A])
+        var bytes = LosslessJSON.object(members).encodedBytes(pretty: true, capacity: (existing?.count ?? 0) + 4096)
+        bytes.append(0x0A)
+        return bytes
     }
 
     /// The document without the entry of `id` at `baseURL`; everything else stays as it was read.
     /// Nil when no such entry is there.
     public static func remove(existing: Data?, id: Int64, baseURL: String, path: String) throws(KeyfileError) -> Data? {
+        try remove(bytes: existing.map { [UInt8]($0) }, id: id, baseURL: baseURL, path: path).map { Data($0) }
+    }
+
+    public static func remove(bytes existing: [UInt8]?, id: Int64, baseURL: String, path: String) throws(KeyfileError) -> [UInt8]? {
         var members = try rootMembers(existing, path: path)
         guard let index = members.firstIndex(where: { $0.key.is("instances") }), case .array(var items) = members[index].value else {
             return nil
@@ -183,7 +194,9 @@ public enum KeyfileDocument {
         items.removeAll { gone.isSame(as: $0) }
         guard items.count < before else { return nil }
         members[index].value = .array(items)
-        return Data(LosslessJSON.object(members).encodedBytes(pretty: true) + [0x0A])
+        var bytes = LosslessJSON.object(members).encodedBytes(pretty: true, capacity: (existing?.count ?? 0) + 4096)
+        bytes.append(0x0A)
+        return bytes
     }
 
     /// The entries a keyfile holds (for reading it back); none when it cannot be parsed.
@@ -193,7 +206,7 @@ public enum KeyfileDocument {
     }
 
     /// The top-level members; none for a missing or blank file.
-    private static func rootMembers(_ existing: Data?, path: String) throws(KeyfileError) -> [LosslessJSON.Member] {
+    private static func rootMembers(_ existing: [UInt8]?, path: String) throws(KeyfileError) -> [LosslessJSON.Member] {
         guard let existing, !existing.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return [] }
         let parsed: LosslessJSON
         do {

@@ -87,15 +87,15 @@ public struct KeyfileStore: Sendable {
     public func save(_ entry: KeyfileEntry) throws(KeyfileError) -> SaveReport {
         var warnings = try file.prepareFolder()
         return try file.underLock { () throws(KeyfileError) in
-            var existing: Data?
+            var existing: [UInt8]?
             if let keyfile = try facts(path) {
                 if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: OS.effectiveUserID) { throw problem }
                 if keyfile.mode & 0o077 != 0 {
                     warnings.append("the keyfile \(path) was readable by others (mode \(KeyfilePlace.octal(keyfile.mode & 0o777))); it is now 0600")
                 }
-                existing = try file.read(path)
+                existing = try file.readBytes(path)
             }
-            try file.commit(try KeyfileDocument.merge(existing: existing, entry: entry, path: path))
+            try file.commit(try KeyfileDocument.merge(bytes: existing, entry: entry, path: path))
             return SaveReport(warnings: warnings)
         }
     }
@@ -108,7 +108,7 @@ public struct KeyfileStore: Sendable {
         return try file.underLock { () throws(KeyfileError) in
             guard let keyfile = try facts(path) else { return false }
             if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: OS.effectiveUserID) { throw problem }
-            guard let data = try KeyfileDocument.remove(existing: try file.read(path), id: id, baseURL: baseURL, path: path) else { return false }
+            guard let data = try KeyfileDocument.remove(bytes: try file.readBytes(path), id: id, baseURL: baseURL, path: path) else { return false }
             try file.commit(data)
             return true
         }

@@ -63,22 +63,26 @@ public enum LosslessJSON: Equatable, Sendable {
     }
 
     /// The same text as bytes, written straight from the text read (no string is rebuilt).
-    public func encodedBytes(pretty: Bool = false) -> [UInt8] {
+    /// `capacity`: about how long it will be (a keyfile rewritten: the one read), so that the
+    /// bytes are not moved as they grow.
+    public func encodedBytes(pretty: Bool = false, capacity: Int = 0) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(capacity)
         write(into: &out, depth: pretty ? 0 : nil)
         return out
     }
 
     /// `depth`: how deep the value is when indenting (nil: compact).
     private func write(into out: inout [UInt8], depth: Int?) {
+        // Byte by byte: an array literal here would be made for every member.
         func newline(_ level: Int) {
             out.append(0x0A)
-            out.append(contentsOf: repeatElement(0x20, count: 2 * level))
+            for _ in 0..<(2 * level) { out.append(0x20) }
         }
         let inner = depth.map { $0 + 1 }
         switch self {
-        case .object(let members) where members.isEmpty: out += [UInt8(ascii: "{"), UInt8(ascii: "}")]
-        case .array(let items) where items.isEmpty: out += [UInt8(ascii: "["), UInt8(ascii: "]")]
+        case .object(let members) where members.isEmpty: out.append(UInt8(ascii: "{")); out.append(UInt8(ascii: "}"))
+        case .array(let items) where items.isEmpty: out.append(UInt8(ascii: "[")); out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
             for (offset, member) in members.enumerated() {
@@ -86,7 +90,8 @@ public enum LosslessJSON: Equatable, Sendable {
                 if let inner { newline(inner) }
                 out.append(UInt8(ascii: "\""))
                 member.key.appendText(to: &out)
-                out += [UInt8(ascii: "\""), UInt8(ascii: ":")]
+                out.append(UInt8(ascii: "\""))
+                out.append(UInt8(ascii: ":"))
                 if depth != nil { out.append(0x20) }
                 member.value.write(into: &out, depth: inner)
             }
