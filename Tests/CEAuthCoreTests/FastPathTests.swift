@@ -158,3 +158,50 @@ import Testing
         #expect(unnamed(CEAuth.self) == [])
     }
 }
+
+extension FastPathTests {
+    /// A new instance saved into a keyfile as ceauth writes it is spliced in, with every other
+    /// byte where it was: the same bytes as parsing, adding and writing again. Any other text
+    /// (another layout, the same instance again, a broken file) takes the whole way.
+    @Test func aSaveThatSplicesWritesWhatTheRebuildWrites() throws {
+        var mix = Mix(state: 6)
+        let bases = ["https://api.cloud-elements.com/elements/api-v2", "https://staging.cloud-elements.com/elements/api-v2"]
+        func randomEntry(_ id: Int64) -> KeyfileEntry {
+            KeyfileEntry(name: ["bot", "caf\u{e9}", "e\u{301}", "tab\there", "q\"uote"].randomElement(using: &mix)! + "-\(id)", id: id,
+                         token: Secret("T\(id)"), element: "gmail", baseURL: bases.randomElement(using: &mix)!, created: "2026-12-01T12:00:00Z")
+        }
+        var spliced = 0
+        for round in 0..<300 {
+            // A keyfile ceauth wrote: saves one after another from nothing, with notes of the user's.
+            var document: [UInt8]? = round % 5 == 0 ? Array(#"{"note": {"a": [1, {"b": "\u00e9"}], "c": []}, "instances": [], "z": -0.5e1}"#.utf8) : nil
+            if let text = document { document = try KeyfileDocument.rebuilt(text, entry: randomEntry(1), path: "k") }
+            var ids: [Int64] = []
+            for _ in 0..<Int.random(in: 0..<6, using: &mix) {
+                let id = Int64.random(in: 1...20, using: &mix)
+                ids.append(id)
+                document = try KeyfileDocument.rebuilt(document, entry: randomEntry(id), path: "k")
+            }
+            guard var text = document else { continue }
+            // Sometimes laid out otherwise, or broken.
+            switch round % 9 {
+            case 1: text = Array(try LosslessJSON.parse(text).encodedBytes(pretty: false)) + [0x0A]
+            case 2: text = [0xEF, 0xBB, 0xBF] + text
+            case 3: text.insert(0x20, at: Int.random(in: 0..<text.count, using: &mix))
+            case 4: text.removeLast()
+            case 5: text = Array(String(decoding: text, as: UTF8.self).replacingOccurrences(of: "\"instances\"", with: #""inst\u0061nces""#).utf8)
+            case 6: text[Int.random(in: 0..<text.count, using: &mix)] = [0x22, 0x5C, 0x7B, 0x5D, 0x01].randomElement(using: &mix)!
+            default: break
+            }
+            // A new instance, the same instance again (maybe at another host), an id as a string.
+            let entry = round % 3 == 0 && !ids.isEmpty ? randomEntry(ids.randomElement(using: &mix)!) : randomEntry(Int64.random(in: 21...40, using: &mix))
+            let whole = Result { () throws(KeyfileError) in try KeyfileDocument.rebuilt(text, entry: entry, path: "k") }
+            if let fast = KeyfileDocument.appended(text, entry: entry, path: "k") {
+                spliced += 1
+                #expect(whole == .success(fast), "round \(round)")
+            }
+            #expect(Result { () throws(KeyfileError) in try KeyfileDocument.merge(bytes: text, entry: entry, path: "k") } == whole, "round \(round)")
+        }
+        // The splice was taken (a keyfile ceauth wrote, a new instance), and not always.
+        #expect(spliced > 60 && spliced < 290, "\(spliced)")
+    }
+}

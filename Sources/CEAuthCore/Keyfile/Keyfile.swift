@@ -137,6 +137,35 @@ public enum KeyfileDocument {
 
     /// The same on the bytes read and written (a keyfile of megabytes is not copied to and from `Data`).
     public static func merge(bytes existing: [UInt8]?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> [UInt8] {
+        if let existing, let spliced = appended(existing, entry: entry, path: path) { return spliced }
+        return try rebuilt(existing, entry: entry, path: path)
+    }
+
+    /// The usual save, a new instance into a keyfile as ceauth writes it: the entry's text is
+    /// put before the end of "instances" and every other byte stays where it was, without the
+    /// tree (a keyfile of 10,000 entries is 60,000 values to build, write and free). Only when
+    /// that is exactly what `rebuilt` would write: the text parses, is laid out as the encoder
+    /// lays it out, and holds no entry of the same instance. Nil otherwise.
+    static func appended(_ existing: [UInt8], entry: KeyfileEntry, path: String) -> [UInt8]? {
+        guard let end = LosslessJSON.prettyArrayEnd(existing, key: "instances"),
+              let same = try? KeyfileReader.entries(bytes: existing, path: path, matching: "id:\(entry.id)"),
+              !same.spans.contains(where: { $0.id == entry.id && $0.baseURL?.is(entry.baseURL.utf8, in: same.bytes) == true })
+        else { return nil }
+        let item = entry.json.encodedBytes(pretty: true, depth: 2)
+        var out: [UInt8] = []
+        out.reserveCapacity(existing.count + item.count + 16)
+        // Before the array's last line feed ("\n  ]"), or inside "[]".
+        let at = end.empty ? end.close : end.close - 3
+        out += existing[..<at]
+        out += Array(end.empty ? "\n    ".utf8 : ",\n    ".utf8)
+        out += item
+        if end.empty { out += Array("\n  ".utf8) }
+        out += existing[at...]
+        return out
+    }
+
+    /// The document parsed, the entry added or updated, and written again.
+    static func rebuilt(_ existing: [UInt8]?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> [UInt8] {
         var members = try rootMembers(existing, path: path)
         let index = members.firstIndex { $0.key.is("instances") }
         var instances: [LosslessJSON] = []

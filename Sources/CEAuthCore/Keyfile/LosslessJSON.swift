@@ -66,12 +66,99 @@ public enum LosslessJSON: Equatable, Sendable {
     /// `capacity`: about how long it will be (a keyfile rewritten: the one read), so that the
     /// bytes are not moved as they grow.
     public func encodedBytes(pretty: Bool = false, capacity: Int = 0) -> [UInt8] {
+        encodedBytes(pretty: pretty, capacity: capacity, depth: 0)
+    }
+
+    /// Indented as a value `depth` levels down in a document.
+    func encodedBytes(pretty: Bool = false, capacity: Int = 0, depth: Int) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(capacity)
-        write(into: &out, depth: pretty ? 0 : nil)
+        write(into: &out, depth: pretty ? depth : nil)
         return out
     }
 
+    /// Where the array of the root object's member `key` ends (its `]`), and whether it is
+    /// empty, when `bytes` are exactly what `encodedBytes(pretty: true)` and a line feed would
+    /// write for the document they hold: the layout of the encoder, nothing before, nothing
+    /// after. Nil otherwise, or when there is no such member or it is not an array. Checks the
+    /// layout only: whether the text parses is the parser's to say.
+    static func prettyArrayEnd(_ bytes: [UInt8], key: StaticString) -> (close: Int, empty: Bool)? {
+        bytes.withUnsafeBufferPointer { all -> (close: Int, empty: Bool)? in
+            var layout = PrettyLayout(bytes: all, key: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+            guard layout.value(depth: 0), layout.expect(0x0A), layout.at == all.count else { return nil }
+            return layout.found
+        }
+    }
+}
+
+/// A walk over a text that follows the encoder's pretty layout exactly: `{` or `[`, then each
+/// member or item on a line of its own indented two spaces a level, `"key": value`, commas at
+/// line ends, the closing bracket on a line of its own; `{}` and `[]` when empty.
+private struct PrettyLayout {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let key: UnsafeBufferPointer<UInt8>
+    var at = 0
+    var found: (close: Int, empty: Bool)?
+
+    mutating func expect(_ byte: UInt8) -> Bool {
+        guard at < bytes.count, bytes[at] == byte else { return false }
+        at += 1
+        return true
+    }
+
+    mutating func line(_ level: Int) -> Bool {
+        guard expect(0x0A) else { return false }
+        for _ in 0..<(2 * level) { guard expect(0x20) else { return false } }
+        return true
+    }
+
+    /// Past a string: its text as written (an escaped quote does not end it).
+    mutating func string() -> Range<Int>? {
+        guard expect(UInt8(ascii: "\"")) else { return nil }
+        let start = at
+        while at < bytes.count {
+            switch bytes[at] {
+            case UInt8(ascii: "\""): at += 1; return start..<(at - 1)
+            case UInt8(ascii: "\\"): at += 2
+            default: at += 1
+            }
+        }
+        return nil
+    }
+
+    mutating func value(depth: Int) -> Bool {
+        guard depth < LosslessJSON.maxDepth, at < bytes.count else { return false }
+        switch bytes[at] {
+        case UInt8(ascii: "{"):
+            at += 1
+            if expect(UInt8(ascii: "}")) { return true }
+            repeat {
+                guard line(depth + 1), let name = string(), expect(UInt8(ascii: ":")), expect(0x20) else { return false }
+                let isKey = depth == 0 && name.count == key.count && name.indices.allSatisfy { bytes[$0] == key[$0 - name.lowerBound] }
+                let start = at
+                guard value(depth: depth + 1) else { return false }
+                if isKey, bytes[start] == UInt8(ascii: "[") { found = (at - 1, at - start == 2) }
+            } while expect(UInt8(ascii: ","))
+            return line(depth) && expect(UInt8(ascii: "}"))
+        case UInt8(ascii: "["):
+            at += 1
+            if expect(UInt8(ascii: "]")) { return true }
+            repeat {
+                guard line(depth + 1), value(depth: depth + 1) else { return false }
+            } while expect(UInt8(ascii: ","))
+            return line(depth) && expect(UInt8(ascii: "]"))
+        case UInt8(ascii: "\""):
+            return string() != nil
+        default:
+            // A number or a literal: its characters up to what follows it.
+            let start = at
+            while at < bytes.count, ![UInt8(ascii: ","), UInt8(ascii: "]"), UInt8(ascii: "}"), 0x0A, 0x20, 0x09, 0x0D].contains(bytes[at]) { at += 1 }
+            return at > start
+        }
+    }
+}
+
+extension LosslessJSON {
     /// `depth`: how deep the value is when indenting (nil: compact).
     private func write(into out: inout [UInt8], depth: Int?) {
         // Byte by byte: an array literal here would be made for every member.
