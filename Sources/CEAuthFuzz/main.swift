@@ -61,6 +61,16 @@ func fuzzText(_ bytes: [UInt8]) {
             let again = try? LosslessJSON.parse(Array(parsed.encoded(pretty: pretty).utf8))
             check(again == parsed, "a keyfile does not survive being written back (pretty: \(pretty))")
         }
+        // A save spliced into a keyfile is the bytes the rebuild writes: on the input itself,
+        // and on the input as ceauth writes it (where the splice is taken), with another entry.
+        for text in [bytes, (try? KeyfileDocument.rebuilt(bytes, entry: fuzzEntry, path: "k")) ?? []] {
+            let other = KeyfileEntry(name: "fuzz-2", id: 8, token: Secret("u"), element: "gmail", baseURL: "https://x.example", created: "c")
+            for entry in [fuzzEntry, other] {
+                if let fast = KeyfileDocument.appended(text, entry: entry, path: "k") {
+                    check((try? KeyfileDocument.rebuilt(text, entry: entry, path: "k")) == fast, "a spliced save differs from the rebuilt one")
+                }
+            }
+        }
         if case .object(let members) = parsed, let merged = try? KeyfileDocument.merge(existing: Data(bytes), entry: fuzzEntry, path: "k"),
            case .object(let after)? = try? LosslessJSON.parse(merged) {
             let untouched = members.filter { $0.key.value != "instances" }

@@ -146,7 +146,7 @@ public enum KeyfileDocument {
     /// tree (a keyfile of 10,000 entries is 60,000 values to build, write and free). Only when
     /// that is exactly what `rebuilt` would write: the text parses, is laid out as the encoder
     /// lays it out, and holds no entry of the same instance. Nil otherwise.
-    static func appended(_ existing: [UInt8], entry: KeyfileEntry, path: String) -> [UInt8]? {
+    public static func appended(_ existing: [UInt8], entry: KeyfileEntry, path: String) -> [UInt8]? {
         guard let end = LosslessJSON.prettyArrayEnd(existing, key: "instances"),
               let same = try? KeyfileReader.entries(bytes: existing, path: path, matching: "id:\(entry.id)"),
               !same.spans.contains(where: { $0.id == entry.id && $0.baseURL?.is(entry.baseURL.utf8, in: same.bytes) == true })
@@ -165,7 +165,7 @@ public enum KeyfileDocument {
     }
 
     /// The document parsed, the entry added or updated, and written again.
-    static func rebuilt(_ existing: [UInt8]?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> [UInt8] {
+    public static func rebuilt(_ existing: [UInt8]?, entry: KeyfileEntry, path: String) throws(KeyfileError) -> [UInt8] {
         var members = try rootMembers(existing, path: path)
         let index = members.firstIndex { $0.key.is("instances") }
         var instances: [LosslessJSON] = []
