@@ -82,11 +82,12 @@ public enum KeyfileReader {
                     try parser.skip(depth: 0)
                     return []
                 }
-                // Room for an entry per 128 bytes, so the list is never moved as it grows (the
-                // pages it does not fill are never touched, so they cost no memory), and the room
-                // of an entry per 256 bytes (an indented keyfile's) backed at once.
-                var found = [KeyfileEntries.Spans](unsafeUninitializedCapacity: wanted == nil ? min(data.count / 128, 1 << 20) : 4) { room, count in
-                    OS.prefault(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(room)[..<(min(room.count, data.count / 256) * MemoryLayout<KeyfileEntries.Spans>.stride)]))
+                // All entries: room for one per 128 bytes, so the list is never moved as it grows
+                // (the pages it does not fill are never touched, so they cost no memory), and the
+                // room of one per 256 bytes (an indented keyfile's) backed at once.
+                let room = wanted == nil ? min(data.count / 128, 1 << 20) : 0, backed = min(room, data.count / 256)
+                var found = [KeyfileEntries.Spans](unsafeUninitializedCapacity: room) { storage, count in
+                    OS.prefault(UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(storage)[..<(backed * MemoryLayout<KeyfileEntries.Spans>.stride)]))
                     count = 0
                 }
                 try parser.members(depth: 0) { parser, key throws(LosslessJSON.ParseError) in
@@ -159,6 +160,13 @@ struct InstanceQuery {
     init(_ query: String) {
         var value = Substring(query), byName = true, byID = true
         if value.hasPrefix("name:") { value = value.dropFirst(5); byID = false } else if value.hasPrefix("id:") { value = value.dropFirst(3); byName = false }
+        self.init(value: value, byName: byName, byID: byID)
+    }
+
+    /// A name alone, as it is (no prefix read).
+    init(name: Substring) { self.init(value: name, byName: true, byID: false) }
+
+    private init(value: Substring, byName: Bool, byID: Bool) {
         self.value = value
         name = byName ? value : nil
         id = byID ? Int64(value) : nil
@@ -272,7 +280,7 @@ public struct KeyfileEntries: RandomAccessCollection, Sendable {
     /// The entries whose name is `name` as Swift compares strings (canonical equivalence, as the
     /// entries' `name ==` does), found on the bytes when both are ASCII.
     func indices(named name: Substring) -> [Int] {
-        let query = InstanceQuery("name:" + name)
+        let query = InstanceQuery(name: name)
         return indices.filter { query.isNamed(spans[$0].name, in: bytes) }
     }
 }

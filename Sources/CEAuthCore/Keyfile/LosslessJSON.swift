@@ -409,15 +409,6 @@ enum JSONEscapes {
         units += String(decoding: text[run..<at], as: UTF8.self).utf16
         return nil
     }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
-    }
 }
 
 struct Parser {
@@ -475,7 +466,7 @@ struct Parser {
             // The indentation after a line feed: spaces eight at a time.
             guard byte == 0x0A else { continue }
             while count - at >= 8 {
-                let spaces = SWAR.equal(UInt64(littleEndian: UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self)), 0x20)
+                let spaces = SWAR.equal(SWAR.word(base + at), 0x20)
                 guard spaces == SWAR.highs else { at += (~spaces & SWAR.highs).trailingZeroBitCount >> 3; break }
                 at += 8
             }
@@ -699,7 +690,7 @@ struct Parser {
         var at = start
         while at < count {
             if count - at >= 8 {
-                let word = UInt64(littleEndian: UnsafeRawPointer(base + at).loadUnaligned(as: UInt64.self))
+                let word = SWAR.word(base + at)
                 let flagged = Self.special(word)
                 if flagged == 0 { at += 8; continue }
                 // The lowest flag is exact (a borrow only reaches the bytes after it).

@@ -45,7 +45,7 @@ public enum TerminalText {
             var at = 0
             // Eight bytes at once (exact per byte: no carry crosses a byte), the rest one by one.
             while bytes.count - at >= 8 {
-                let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self))
+                let word = SWAR.word(bytes.baseAddress! + at)
                 var bad = SWAR.below(word, 0x20) | SWAR.equal(word, 0x7F) | word & SWAR.highs
                 if keepLayout { bad &= ~(SWAR.equal(word, 0x09) | SWAR.equal(word, 0x0A)) }
                 guard bad == 0 else { return false }
@@ -64,6 +64,12 @@ public enum TerminalText {
 enum SWAR {
     static let highs: UInt64 = 0x8080_8080_8080_8080
     private static let lows: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+
+    /// The eight bytes at `pointer`, the first in the lowest byte (any alignment).
+    @inline(__always)
+    static func word(_ pointer: UnsafePointer<UInt8>) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(pointer).loadUnaligned(as: UInt64.self))
+    }
 
     /// The byte is `value`.
     static func equal(_ word: UInt64, _ value: UInt8) -> UInt64 {
@@ -104,9 +110,7 @@ public struct SafeText: Sendable {
             while at < bytes.count {
                 // Eight bytes at once while none is a line feed.
                 if bytes.count - at >= 8 {
-                    let ones: UInt64 = 0x0101_0101_0101_0101
-                    let feeds = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self)) ^ (ones &* 0x0A)
-                    if (feeds &- ones) & ~feeds & (ones &* 0x80) == 0 { at += 8; continue }
+                    if SWAR.equal(SWAR.word(bytes.baseAddress! + at), 0x0A) == 0 { at += 8; continue }
                 }
                 if bytes[at] == 0x0A {
                     longest = max(longest, at - start)
@@ -135,6 +139,16 @@ public struct SafeText: Sendable {
 
     static func shorten(_ text: String, to limit: Int) -> String {
         text.utf8.count > limit && text.count > limit ? String(text.prefix(limit)) + "…" : text
+    }
+}
+
+/// The value of one hex digit (either case): a percent escape's, a `\u` escape's.
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+    default: return nil
     }
 }
 

@@ -82,7 +82,7 @@ public struct Redactor: Sendable {
             var at = 0
             while at < end {
                 if firsts.count <= 4, end - at >= 8 {
-                    let word = UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + at).loadUnaligned(as: UInt64.self))
+                    let word = SWAR.word(bytes.baseAddress! + at)
                     let hits = SWAR.equal(word, a) | SWAR.equal(word, b) | SWAR.equal(word, c) | SWAR.equal(word, d)
                     if hits == 0 { at += 8; continue }
                     at += hits.trailingZeroBitCount >> 3
