@@ -70,9 +70,13 @@ public enum OS {
 
     /// All of `bytes`, or false with errno set.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { writeOnce(fd, $0) }
+            let written = writeOnce(fd, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
             if written < 0 {
                 if lastError == Code.interrupted { continue }
                 return false
@@ -82,9 +86,11 @@ public enum OS {
         return true
     }
 
-    /// Writes all of `text` to stdout or stderr (unbuffered: each call is one write as far as it goes).
+    /// Writes all of `text` to stdout or stderr (unbuffered: each call is one write as far as
+    /// it goes), from the string's own bytes (a listing of a megabyte is not copied first).
     public static func write(_ text: String, to stream: StandardStream) {
-        _ = writeAll(stream.rawValue, Array(text.utf8))
+        var text = text
+        _ = text.withUTF8 { writeAll(stream.rawValue, UnsafeRawBufferPointer($0)) }
     }
 
     /// Runs `body` on a new detached thread of its own: for servers whose handlers block (a
