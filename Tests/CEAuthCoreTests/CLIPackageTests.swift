@@ -71,7 +71,7 @@ extension CLITests {
         // A copy of the release, installed into a temporary prefix and removed again.
         let work = TemporaryDirectory()
         let copy = work.path + "/release", prefix = work.path + "/prefix"
-        try FileManager.default.copyItem(atPath: Self.dist, toPath: copy)
+        try copyFiles(from: Self.dist, to: copy)
         let installed = try await tool("/bin/sh", [copy + "/install.sh", "--prefix", prefix])
         #expect(installed.status == 0, "\(installed.stderr)")
         let files = Self.files(under: prefix).filter { !$0.hasSuffix("/") }
@@ -104,7 +104,7 @@ extension CLITests {
         // A throwaway key, never the project's: the release signed with it, verified, then refused once changed.
         let work = TemporaryDirectory()
         let copy = work.path + "/release"
-        try FileManager.default.copyItem(atPath: Self.dist, toPath: copy)
+        try copyFiles(from: Self.dist, to: copy)
         let made = try await tool("/usr/bin/minisign", ["-G", "-W", "-p", work.path + "/test.pub", "-s", work.path + "/test.key"])
         #expect(made.status == 0, "\(made.stderr)")
         let signed = try await tool("/usr/bin/minisign", ["-S", "-W", "-s", work.path + "/test.key", "-m", copy + "/SHA256SUMS"])

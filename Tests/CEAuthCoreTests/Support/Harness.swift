@@ -168,11 +168,25 @@ final class LoginHarness {
 /// at that moment would otherwise keep it open for writing, and running the script would then
 /// fail with ETXTBSY.
 func writeExecutable(_ text: String, to path: String, mode: UInt32 = 0o755) throws {
+    try writeFile(Array(text.utf8), to: path, mode: mode)
+}
+
+func writeFile(_ bytes: [UInt8], to path: String, mode: UInt32) throws {
     OS.remove(path)
     let fd = OS.open(path, .readWrite(create: mode))
     guard fd >= 0 else { throw SocketError("open \(path)", code: OS.lastError) }
     defer { OS.close(fd) }
-    guard OS.setMode(fd, mode), OS.writeAll(fd, Array(text.utf8)) else { throw SocketError("write \(path)", code: OS.lastError) }
+    guard OS.setMode(fd, mode), OS.writeAll(fd, bytes) else { throw SocketError("write \(path)", code: OS.lastError) }
+}
+
+/// The files of a folder (not its folders) copied with their modes, each written as
+/// `writeExecutable` writes (a copied binary run at once must not fail with ETXTBSY).
+func copyFiles(from source: String, to target: String) throws {
+    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+    for name in try FileManager.default.contentsOfDirectory(atPath: source) {
+        guard let data = FileManager.default.contents(atPath: source + "/" + name) else { throw SocketError("read \(source)/\(name)", code: OS.lastError) }
+        try writeFile([UInt8](data), to: target + "/" + name, mode: UInt32(fileMode(source + "/" + name)))
+    }
 }
 
 func fileMode(_ path: String) -> Int {
