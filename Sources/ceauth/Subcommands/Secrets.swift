@@ -15,23 +15,30 @@ struct Secrets: ParsableCommand {
         """,
         subcommands: [SetSecret.self, ListSecrets.self, DeleteSecret.self])
 
-    /// What set and delete work on: the secret named, the profile, and the keyring reached
-    /// (first: nothing is typed for a store that cannot take it).
-    static func target(_ key: String, _ profile: ProfileOptions, _ context: CommandContext) throws -> (SecretKey, profile: String, SecretService) {
-        let secret = try SecretKey.parse(key)
-        let (_, _, name) = try Config.file(profile, environment: context.environment)
-        return (secret, name, try SecretService.reached(environment: context.environment))
-    }
-
-    struct SetSecret: CEAuthCommand {
-        static let configuration = CommandConfiguration(commandName: "set", abstract: "Store KEY's value, read from standard input (not echoed on a terminal), in the keyring.")
+    /// What set and delete work on: KEY and the profile.
+    struct Target: ParsableArguments {
         @Argument(help: "user-secret, org-secret or client-secret.", completion: .list(SecretKey.allCases.map(\.rawValue))) var key: String
         @OptionGroup var profileOptions: ProfileOptions
 
         var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false, loadsProfile: false) }
 
+        /// The secret named, the profile, and the keyring reached (first: nothing is typed for a
+        /// store that cannot take it).
+        func resolve(_ context: CommandContext) throws -> (SecretKey, profile: String, SecretService) {
+            let secret = try SecretKey.parse(key)
+            let (_, _, name) = try Config.file(profileOptions, environment: context.environment)
+            return (secret, name, try SecretService.reached(environment: context.environment))
+        }
+    }
+
+    struct SetSecret: CEAuthCommand {
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Store KEY's value, read from standard input (not echoed on a terminal), in the keyring.")
+        @OptionGroup var target: Target
+
+        var setup: CommandSetup { target.setup }
+
         func run(_ context: CommandContext) throws {
-            let (secret, profile, keyring) = try Secrets.target(key, profileOptions, context)
+            let (secret, profile, keyring) = try target.resolve(context)
             let terminal = context.io.inputIsTerminal
             if terminal { context.console.say("\(secret.rawValue) for profile \(profile) (not shown as you type):") }
             if terminal { _ = OS.setEcho(0, false) }
@@ -67,13 +74,12 @@ struct Secrets: ParsableCommand {
 
     struct DeleteSecret: CEAuthCommand {
         static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove KEY of a profile from the keyring (exit 1 when it was not there).")
-        @Argument(help: "user-secret, org-secret or client-secret.", completion: .list(SecretKey.allCases.map(\.rawValue))) var key: String
-        @OptionGroup var profileOptions: ProfileOptions
+        @OptionGroup var target: Target
 
-        var setup: CommandSetup { CommandSetup(profile: profileOptions.profile, secrets: false, loadsProfile: false) }
+        var setup: CommandSetup { target.setup }
 
         func run(_ context: CommandContext) throws {
-            let (secret, profile, keyring) = try Secrets.target(key, profileOptions, context)
+            let (secret, profile, keyring) = try target.resolve(context)
             let item = SecretItem.setting(secret.rawValue, profile: profile)
             guard try keyring.lookup(item) != nil else {
                 context.console.say("The keyring holds no \(secret.rawValue) for profile \(profile); nothing was removed.")
