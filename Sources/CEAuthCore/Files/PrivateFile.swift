@@ -126,8 +126,6 @@ public struct PrivateFile: Sendable {
         guard OS.makeDirectory(directory, mode: 0o700) else { throw ioError("create the folder", directory) }
     }
 
-    func read(_ file: String) throws(KeyfileError) -> Data { Data(try readBytes(file)) }
-
     /// The file's bytes, not copied into a `Data` (a keyfile of megabytes is parsed from them).
     func readBytes(_ file: String) throws(KeyfileError) -> [UInt8] {
         let fd = OS.open(file, .read)

@@ -202,9 +202,7 @@ public enum KeyfileDocument {
         } else {
             members.append(.init("instances", .array(instances)))
         }
-        var bytes = LosslessJSON.object(members).encodedBytes(pretty: true, capacity: (existing?.count ?? 0) + 4096)
-        bytes.append(0x0A)
-        return bytes
+        return written(members, about: existing?.count ?? 0)
     }
 
     /// The document without the entry of `id` at `baseURL`; everything else stays as it was read.
@@ -223,15 +221,21 @@ public enum KeyfileDocument {
         items.removeAll { gone.isSame(as: $0) }
         guard items.count < before else { return nil }
         members[index].value = .array(items)
-        var bytes = LosslessJSON.object(members).encodedBytes(pretty: true, capacity: (existing?.count ?? 0) + 4096)
-        bytes.append(0x0A)
-        return bytes
+        return written(members, about: existing?.count ?? 0)
     }
 
     /// The entries a keyfile holds (for reading it back); none when it cannot be parsed.
     public static func entries(_ data: Data) -> [JSONValue] {
         guard let parsed = try? LosslessJSON.parse(data), case .array(let items)? = parsed["instances"] else { return [] }
         return items.map(\.jsonValue)
+    }
+
+    /// The document of `members` as ceauth writes it: indented, a line feed at the end (room
+    /// reserved for about `size` bytes, the file read).
+    private static func written(_ members: [LosslessJSON.Member], about size: Int) -> [UInt8] {
+        var bytes = LosslessJSON.object(members).encodedBytes(pretty: true, capacity: size + 4096)
+        bytes.append(0x0A)
+        return bytes
     }
 
     /// The top-level members; none for a missing or blank file.

@@ -34,7 +34,7 @@ public struct KeyfileStore: Sendable {
         if let keyfile = try facts(path) {
             if let problem = KeyfilePlace.keyfile(keyfile, path: path, user: user) { throw problem }
             keyfileOwner = keyfile.owner
-            _ = try KeyfileDocument.merge(existing: try file.read(path), entry: Self.probeEntry, path: path)
+            _ = try KeyfileDocument.merge(bytes: try file.readBytes(path), entry: Self.probeEntry, path: path)
         }
         guard let folder = try facts(directory) else {
             // ceauth will create the folder (0700) under the nearest one that exists.

@@ -245,7 +245,6 @@ extension OS {
         }
     }
 
-    /// read(2) once into `buffer`: the byte count, 0 at the end, -1 with errno set.
     /// Asks the kernel to back the whole pages of `buffer` now, in one call (MADV_POPULATE_WRITE,
     /// Linux 5.14): a large buffer is then not filled one page fault at a time, each a trap that
     /// costs microseconds, in a virtual machine more. Only a hint: an older kernel says no.
@@ -257,6 +256,7 @@ extension OS {
         _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, 23 /* MADV_POPULATE_WRITE */)
     }
 
+    /// read(2) once into `buffer`: the byte count, 0 at the end, -1 with errno set.
     static func readOnce(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
         Glibc.read(fd, buffer.baseAddress, buffer.count)
     }
